@@ -1,0 +1,578 @@
+//! Configuration: the raw layered form (defaults, then the `--config` TOML file, then
+//! `JAMBO__SECTION__KEY` environment variables, then CLI flags) and the resolved form the rest of
+//! the worker uses, validated at start with errors that name the bad key.
+//!
+//! Secrets (the AMQP password, API keys) are read only from the environment or from a file named
+//! in the config, never from the config file itself, and are never printed: [`Secret`] hides them
+//! in `Debug` output and [`redact_url`] strips them from URLs before logging.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use crate::job::Family;
+
+/// Environment variables that carry secrets: read directly, kept out of the layered config.
+const SECRET_ENV: [&str; 2] = ["AMQP__PASSWORD", "OPENAI__API_KEY"];
+
+/// Why the configuration cannot be used. The message names the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config: {0}")]
+    Invalid(String),
+    #[error("config: {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A secret string: shown as `***` in debug output.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// The configuration as parsed from file and environment, before validation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawConfig {
+    pub data_dir: PathBuf,
+    pub tenants_dir: Option<PathBuf>,
+    pub log: RawLog,
+    pub http: RawHttp,
+    pub amqp: RawAmqp,
+    pub worker: RawWorker,
+    pub openai: RawOpenAi,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawLog {
+    /// `text` or `json`.
+    pub format: String,
+    /// A `tracing` filter such as `info` or `jambo_worker=debug,lapin=warn`.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawHttp {
+    /// Address of the ops endpoint (`/healthz`, `/readyz`, `/metrics`); off when unset.
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawAmqp {
+    /// Broker URL, `amqp://user@host:5672/vhost`. The password belongs in `JAMBO__AMQP__PASSWORD`
+    /// or `password_file`, or in the `--queue` URL.
+    pub url: Option<String>,
+    pub password_file: Option<PathBuf>,
+    /// Prepended to every exchange and queue name, so deployments and tests never collide.
+    pub prefix: String,
+    /// Unacknowledged deliveries per job-family channel.
+    pub prefetch: u16,
+    /// Attempts before a failing job is dead-lettered (1 = no retry).
+    pub max_attempts: u32,
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    /// Longest pause between reconnection attempts when the broker is gone.
+    pub reconnect_max_ms: u64,
+    /// How often queue depths are read for the metrics.
+    pub depth_poll_secs: u64,
+    /// How long to wait for a publisher confirm before the publish counts as failed.
+    pub confirm_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawWorker {
+    pub max_body_bytes: usize,
+    /// On SIGTERM, how long in-flight jobs may take before they are requeued.
+    pub drain_timeout_secs: u64,
+    /// How long a finished job's result is kept to answer redeliveries.
+    pub idempotency_window_hours: u64,
+    /// Accept the synthetic `test.work` job type (tests and benchmarks only).
+    pub test_jobs: bool,
+    /// Jobs of one family processed at once, by family name.
+    pub concurrency: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawOpenAi {
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    pub api_key_file: Option<PathBuf>,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        RawConfig {
+            data_dir: PathBuf::from("./data"),
+            tenants_dir: None,
+            log: RawLog::default(),
+            http: RawHttp::default(),
+            amqp: RawAmqp::default(),
+            worker: RawWorker::default(),
+            openai: RawOpenAi::default(),
+        }
+    }
+}
+
+impl Default for RawLog {
+    fn default() -> Self {
+        RawLog {
+            format: "text".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+impl Default for RawAmqp {
+    fn default() -> Self {
+        RawAmqp {
+            url: None,
+            password_file: None,
+            prefix: String::new(),
+            prefetch: 64,
+            max_attempts: 5,
+            retry_base_ms: 1_000,
+            retry_max_ms: 60_000,
+            reconnect_max_ms: 30_000,
+            depth_poll_secs: 15,
+            confirm_timeout_ms: 30_000,
+        }
+    }
+}
+
+impl Default for RawWorker {
+    fn default() -> Self {
+        let concurrency = [
+            ("lead", 8),
+            ("reply", 4),
+            ("source", 1),
+            ("contact", 2),
+            ("tenant", 1),
+            ("test", 64),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        RawWorker {
+            max_body_bytes: 1 << 20,
+            drain_timeout_secs: 30,
+            idempotency_window_hours: 24 * 7,
+            test_jobs: false,
+            concurrency,
+        }
+    }
+}
+
+/// Flags given on the command line; they win over file and environment.
+#[derive(Debug, Clone, Default)]
+pub struct CliOverrides {
+    pub config_file: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub tenants_dir: Option<PathBuf>,
+    pub log_format: Option<String>,
+    pub log_level: Option<String>,
+    pub http_listen: Option<String>,
+    pub amqp_url: Option<String>,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub tenants_dir: PathBuf,
+    pub log_json: bool,
+    pub log_level: String,
+    pub http_listen: Option<SocketAddr>,
+    pub amqp: AmqpConfig,
+    pub worker: WorkerConfig,
+    pub openai: OpenAiConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct AmqpConfig {
+    /// The broker URL as given (it may hold a password: log it with [`redact_url`]).
+    pub url: Option<String>,
+    pub password: Option<Secret>,
+    pub prefix: String,
+    pub prefetch: u16,
+    pub max_attempts: u32,
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    pub reconnect_max: Duration,
+    pub depth_poll: Duration,
+    pub confirm_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub max_body_bytes: usize,
+    pub drain_timeout: Duration,
+    pub idempotency_window: Duration,
+    pub test_jobs: bool,
+    pub concurrency: BTreeMap<Family, usize>,
+    pub max_attempts: u32,
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OpenAiConfig {
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    pub api_key: Option<Secret>,
+}
+
+impl Config {
+    /// Loads defaults, the config file, the environment and the CLI flags, in that order, and
+    /// validates the result.
+    pub fn load(cli: &CliOverrides) -> Result<Config, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Config::load_from(cli, &env)
+    }
+
+    /// As [`Config::load`], with the environment given as a list of variables (for tests).
+    pub fn load_from(cli: &CliOverrides, env: &[(String, String)]) -> Result<Config, ConfigError> {
+        let var = |name: &str| {
+            env.iter()
+                .find(|(k, v)| k == name && !v.is_empty())
+                .map(|(_, v)| v.clone())
+        };
+        let mut figment = Figment::from(Serialized::defaults(RawConfig::default()));
+        if let Some(path) = &cli.config_file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            refuse_secrets_in_file(path, &text)?;
+            figment = figment.merge(Toml::string(&text));
+        }
+        figment = figment.merge(Serialized::defaults(env_overrides(env)));
+        let mut raw: RawConfig = figment
+            .extract()
+            .map_err(|err| ConfigError::Invalid(figment_message(err)))?;
+        cli.apply(&mut raw);
+        let password = secret_from(var("JAMBO__AMQP__PASSWORD"), raw.amqp.password_file.as_deref())?;
+        let api_key = secret_from(
+            var("JAMBO__OPENAI__API_KEY").or_else(|| var("OPENAI_API_KEY")),
+            raw.openai.api_key_file.as_deref(),
+        )?;
+        let mut config = resolve(raw, password, api_key)?;
+        if config.openai.base_url.is_none() {
+            config.openai.base_url = var("OPENAI_BASE_URL");
+        }
+        if config.openai.model.is_none() {
+            config.openai.model = var("OPENAI_MODEL");
+        }
+        Ok(config)
+    }
+}
+
+/// `JAMBO__SECTION__KEY=value` variables as a nested JSON object. A value is read as a number or
+/// a boolean where the default at that key is one, so `JAMBO__AMQP__PREFETCH=8` is a number and
+/// `JAMBO__AMQP__PREFIX=123` stays a string.
+fn env_overrides(env: &[(String, String)]) -> serde_json::Value {
+    use serde_json::Value;
+    let defaults = serde_json::to_value(RawConfig::default()).unwrap_or(Value::Null);
+    let mut root = Value::Object(serde_json::Map::new());
+    for (key, value) in env {
+        let Some(name) = key.strip_prefix("JAMBO__") else {
+            continue;
+        };
+        if SECRET_ENV.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        let path: Vec<String> = name.split("__").map(str::to_ascii_lowercase).collect();
+        let default = path.iter().try_fold(&defaults, |node, k| node.get(k));
+        let typed = match default {
+            Some(Value::Bool(_)) => value.parse().map(Value::Bool).unwrap_or_else(|_| Value::String(value.clone())),
+            Some(Value::Number(_)) | None => value
+                .parse::<u64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| Value::String(value.clone())),
+            Some(_) => Value::String(value.clone()),
+        };
+        let mut node = &mut root;
+        for (i, k) in path.iter().enumerate() {
+            let Value::Object(map) = node else { break };
+            if i + 1 == path.len() {
+                map.insert(k.clone(), typed.clone());
+                break;
+            }
+            node = map
+                .entry(k.clone())
+                .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        }
+    }
+    root
+}
+
+impl CliOverrides {
+    fn apply(&self, raw: &mut RawConfig) {
+        if let Some(dir) = &self.data_dir {
+            raw.data_dir = dir.clone();
+        }
+        if let Some(dir) = &self.tenants_dir {
+            raw.tenants_dir = Some(dir.clone());
+        }
+        if let Some(format) = &self.log_format {
+            raw.log.format = format.clone();
+        }
+        if let Some(level) = &self.log_level {
+            raw.log.level = level.clone();
+        }
+        if let Some(listen) = &self.http_listen {
+            raw.http.listen = Some(listen.clone());
+        }
+        if let Some(url) = &self.amqp_url {
+            raw.amqp.url = Some(url.clone());
+        }
+    }
+}
+
+fn figment_message(err: figment::Error) -> String {
+    // figment names the key ("for key \"default.amqp.prefetch\""); drop its profile prefix.
+    err.to_string().replace("\"default.", "\"")
+}
+
+/// The config file is often committed or shared; secrets in it are refused.
+fn refuse_secrets_in_file(path: &Path, text: &str) -> Result<(), ConfigError> {
+    let value: toml::Table = toml::from_str(text)
+        .map_err(|err| ConfigError::Invalid(format!("{}: {err}", path.display())))?;
+    let section = |name: &str| value.get(name).and_then(toml::Value::as_table);
+    let has = |name: &str, key: &str| section(name).is_some_and(|t| t.contains_key(key));
+    if has("amqp", "password") {
+        return Err(ConfigError::Invalid(
+            "amqp.password: secrets are not read from the config file; set JAMBO__AMQP__PASSWORD or amqp.password_file".into(),
+        ));
+    }
+    if has("openai", "api_key") {
+        return Err(ConfigError::Invalid(
+            "openai.api_key: secrets are not read from the config file; set JAMBO__OPENAI__API_KEY or openai.api_key_file".into(),
+        ));
+    }
+    if let Some(url) = section("amqp").and_then(|t| t.get("url")).and_then(toml::Value::as_str)
+        && url_password(url).is_some()
+    {
+        return Err(ConfigError::Invalid(
+            "amqp.url: the URL in the config file carries a password; set JAMBO__AMQP__PASSWORD or amqp.password_file".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn secret_from(value: Option<String>, file: Option<&Path>) -> Result<Option<Secret>, ConfigError> {
+    if let Some(value) = value.filter(|v| !v.is_empty()) {
+        return Ok(Some(Secret(value)));
+    }
+    let Some(path) = file else { return Ok(None) };
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(Some(Secret(text.trim().to_owned())))
+}
+
+fn resolve(raw: RawConfig, password: Option<Secret>, api_key: Option<Secret>) -> Result<Config, ConfigError> {
+    let bad = |key: &str, why: &str| ConfigError::Invalid(format!("{key}: {why}"));
+    let log_json = match raw.log.format.as_str() {
+        "text" => false,
+        "json" => true,
+        _ => return Err(bad("log.format", "must be \"text\" or \"json\"")),
+    };
+    let http_listen = raw
+        .http
+        .listen
+        .as_deref()
+        .map(|addr| addr.parse::<SocketAddr>())
+        .transpose()
+        .map_err(|_| bad("http.listen", "must be an address such as 127.0.0.1:9464"))?;
+
+    let a = &raw.amqp;
+    if let Some(url) = &a.url
+        && !(url.starts_with("amqp://") || url.starts_with("amqps://"))
+    {
+        return Err(bad("amqp.url", "must start with amqp:// or amqps://"));
+    }
+    let prefix_ok = a.prefix.len() <= 64
+        && a.prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if !prefix_ok {
+        return Err(bad("amqp.prefix", "must be at most 64 characters of a-z, A-Z, 0-9, '.', '_' and '-'"));
+    }
+    if a.prefetch == 0 {
+        return Err(bad("amqp.prefetch", "must be at least 1"));
+    }
+    if a.max_attempts == 0 || a.max_attempts > 20 {
+        return Err(bad("amqp.max_attempts", "must be between 1 and 20"));
+    }
+    if a.retry_base_ms == 0 {
+        return Err(bad("amqp.retry_base_ms", "must be at least 1"));
+    }
+    if a.retry_max_ms < a.retry_base_ms {
+        return Err(bad("amqp.retry_max_ms", "must be at least amqp.retry_base_ms"));
+    }
+    if a.reconnect_max_ms == 0 || a.depth_poll_secs == 0 || a.confirm_timeout_ms == 0 {
+        return Err(bad("amqp", "reconnect_max_ms, depth_poll_secs and confirm_timeout_ms must be at least 1"));
+    }
+
+    let w = &raw.worker;
+    if w.max_body_bytes < 1024 {
+        return Err(bad("worker.max_body_bytes", "must be at least 1024"));
+    }
+    if w.idempotency_window_hours == 0 {
+        return Err(bad("worker.idempotency_window_hours", "must be at least 1"));
+    }
+    let mut concurrency = BTreeMap::new();
+    for family in Family::ALL {
+        concurrency.insert(family, 1);
+    }
+    for (name, limit) in &w.concurrency {
+        let family = Family::ALL
+            .into_iter()
+            .find(|f| f.as_str() == name)
+            .ok_or_else(|| bad(&format!("worker.concurrency.{name}"), "is not a job family (lead, reply, source, contact, tenant, test)"))?;
+        if *limit == 0 || *limit > 1024 {
+            return Err(bad(&format!("worker.concurrency.{name}"), "must be between 1 and 1024"));
+        }
+        concurrency.insert(family, *limit);
+    }
+
+    let tenants_dir = raw.tenants_dir.clone().unwrap_or_else(|| raw.data_dir.join("tenants"));
+    let retry_base = Duration::from_millis(a.retry_base_ms);
+    let retry_max = Duration::from_millis(a.retry_max_ms);
+    Ok(Config {
+        data_dir: raw.data_dir.clone(),
+        tenants_dir,
+        log_json,
+        log_level: raw.log.level.clone(),
+        http_listen,
+        amqp: AmqpConfig {
+            url: a.url.clone(),
+            password,
+            prefix: a.prefix.clone(),
+            prefetch: a.prefetch,
+            max_attempts: a.max_attempts,
+            retry_base,
+            retry_max,
+            reconnect_max: Duration::from_millis(a.reconnect_max_ms),
+            depth_poll: Duration::from_secs(a.depth_poll_secs),
+            confirm_timeout: Duration::from_millis(a.confirm_timeout_ms),
+        },
+        worker: WorkerConfig {
+            max_body_bytes: w.max_body_bytes,
+            drain_timeout: Duration::from_secs(w.drain_timeout_secs),
+            idempotency_window: Duration::from_secs(w.idempotency_window_hours * 3600),
+            test_jobs: w.test_jobs,
+            concurrency,
+            max_attempts: a.max_attempts,
+            retry_base,
+            retry_max,
+        },
+        openai: OpenAiConfig {
+            base_url: raw.openai.base_url.clone(),
+            model: raw.openai.model.clone(),
+            api_key,
+        },
+    })
+}
+
+/// The password in a URL's userinfo, if any.
+fn url_password(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next()?;
+    let userinfo = authority.rsplit_once('@')?.0;
+    userinfo.split_once(':').map(|(_, password)| password)
+}
+
+/// The URL with any password replaced by `***`, safe to log.
+pub fn redact_url(url: &str) -> String {
+    match url_password(url) {
+        Some(password) if !password.is_empty() => url.replacen(&format!(":{password}@"), ":***@", 1),
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(file: Option<&str>, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cli = CliOverrides::default();
+        if let Some(text) = file {
+            let path = dir.path().join("jambo.toml");
+            std::fs::write(&path, text).unwrap();
+            cli.config_file = Some(path);
+        }
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::load_from(&cli, &env)
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let config = load(None, &[]).unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("./data"));
+        assert_eq!(config.worker.max_body_bytes, 1 << 20);
+        assert_eq!(config.worker.concurrency[&Family::Lead], 8);
+    }
+
+    #[test]
+    fn file_values_apply_and_bad_keys_are_named() {
+        let config = load(Some("[amqp]\nprefix = \"t1.\"\nprefetch = 5\n"), &[]).unwrap();
+        assert_eq!(config.amqp.prefix, "t1.");
+        assert_eq!(config.amqp.prefetch, 5);
+
+        let err = load(Some("[amqp]\nprefech = 5\n"), &[]).unwrap_err().to_string();
+        assert!(err.contains("prefech"), "{err}");
+        let err = load(Some("[amqp]\nprefetch = \"many\"\n"), &[]).unwrap_err().to_string();
+        assert!(err.contains("amqp.prefetch"), "{err}");
+        let err = load(Some("[worker.concurrency]\nleads = 2\n"), &[]).unwrap_err().to_string();
+        assert!(err.contains("worker.concurrency.leads"), "{err}");
+        let err = load(Some("[log]\nformat = \"xml\"\n"), &[]).unwrap_err().to_string();
+        assert!(err.contains("log.format"), "{err}");
+    }
+
+    #[test]
+    fn secrets_come_only_from_env_or_file() {
+        let err = load(Some("[amqp]\nurl = \"amqp://u:p@h/%2f\"\n"), &[]).unwrap_err().to_string();
+        assert!(err.contains("amqp.url") && !err.contains(":p@"), "{err}");
+        let err = load(Some("[openai]\napi_key = \"sk-x\"\n"), &[]).unwrap_err().to_string();
+        assert!(err.contains("openai.api_key") && !err.contains("sk-x"), "{err}");
+        let config = load(None, &[("JAMBO__AMQP__PASSWORD", "s3cret"), ("OPENAI_API_KEY", "sk-1")]).unwrap();
+        let env = load(None, &[("JAMBO__AMQP__PREFETCH", "7"), ("JAMBO__AMQP__PREFIX", "123"), ("JAMBO__WORKER__TEST_JOBS", "true")]).unwrap();
+        assert_eq!((env.amqp.prefetch, env.amqp.prefix.as_str(), env.worker.test_jobs), (7, "123", true));
+        let err = load(None, &[("JAMBO__AMQP__PREFETCH", "lots")]).unwrap_err().to_string();
+        assert!(err.contains("amqp.prefetch"), "{err}");
+        assert_eq!(config.amqp.password.as_ref().unwrap().expose(), "s3cret");
+        assert_eq!(format!("{:?}", config.amqp.password), "Some(***)");
+        assert_eq!(config.openai.api_key.unwrap().expose(), "sk-1");
+    }
+
+    #[test]
+    fn urls_are_redacted_for_logs() {
+        assert_eq!(redact_url("amqp://guest:guest@127.0.0.1:5672/%2f"), "amqp://guest:***@127.0.0.1:5672/%2f");
+        assert_eq!(redact_url("amqp://127.0.0.1"), "amqp://127.0.0.1");
+    }
+}

@@ -1,0 +1,66 @@
+//! `jambo-worker demo`: the main job end to end on embedded defaults (no services, no API key).
+//! Runs the bundled jobs (a tenant, leads, a reply request, a repeated job and a broken one)
+//! through the embedded queue and the real pipeline, and prints the results.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::AsyncBufReadExt;
+
+use crate::cli::{CliError, build_pipeline};
+use crate::config::Config;
+use crate::event::Event;
+use crate::queue::stdio::StdioQueue;
+use crate::worker::Worker;
+
+/// The bundled jobs, one per line.
+pub const DEMO_JOBS: &str = include_str!("../fixtures/demo/jobs.jsonl");
+
+pub async fn run(mut config: Config, json: bool) -> Result<(), CliError> {
+    // The demo keeps its state apart from a real worker's data.
+    config.data_dir = config.data_dir.join("demo");
+    config.tenants_dir = config.data_dir.join("tenants");
+    let pipeline = build_pipeline(&config)?;
+    let (out_writer, out_reader) = tokio::io::duplex(1 << 16);
+    let queue = Arc::new(StdioQueue::new(
+        std::io::Cursor::new(DEMO_JOBS.as_bytes().to_vec()),
+        out_writer,
+        config.data_dir.clone(),
+        config.worker.max_body_bytes,
+    ));
+    // Jobs run one at a time so the output follows the input order.
+    let mut concurrency = config.worker.concurrency.clone();
+    concurrency.values_mut().for_each(|limit| *limit = 1);
+    let worker = Worker::new(queue, pipeline, &concurrency, Duration::from_secs(30));
+    let printer = tokio::spawn(print_results(out_reader, json));
+    worker.run(std::future::pending()).await;
+    printer
+        .await
+        .map_err(|err| CliError::Failed(err.to_string()))?;
+    if !json {
+        println!("\nstate kept in {}", config.data_dir.display());
+    }
+    Ok(())
+}
+
+async fn print_results(output: tokio::io::DuplexStream, json: bool) {
+    let mut lines = tokio::io::BufReader::new(output).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if json {
+            println!("{line}");
+            continue;
+        }
+        let Ok(event) = serde_json::from_str::<Event>(&line) else {
+            println!("{line}");
+            continue;
+        };
+        let job = event.job_id.as_deref().unwrap_or("-");
+        println!("── {job} → {}", event.event_type);
+        let pretty = serde_json::to_string_pretty(&event.result).unwrap_or_default();
+        for text in pretty.lines() {
+            println!("   {text}");
+        }
+        let privacy = serde_json::to_string(&event.privacy).unwrap_or_default();
+        println!("   privacy: {privacy}");
+    }
+}

@@ -2,6 +2,7 @@
 //! idempotency store, dispatch to the handler, store the result, and decide the settlement
 //! (done, retry, dead-letter). Knows jobs and errors, not queue backends.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -23,6 +24,9 @@ pub struct Pipeline {
     tenants: Arc<TenantStore>,
     store: Arc<dyn JobStore>,
     handlers: Handlers,
+    /// Jobs running now, by tenant and id: a second copy of a job that arrives while the first
+    /// runs waits for it and is then answered from the store, instead of running twice.
+    running: std::sync::Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// A job that ran to its end: the result event, and whether it came from the store.
@@ -51,6 +55,7 @@ impl Pipeline {
             tenants,
             store,
             handlers,
+            running: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -114,6 +119,34 @@ impl Pipeline {
         };
         let training_opt_in = tenant.as_ref().is_some_and(|t| t.ai.training_opt_in);
 
+        let key = (job.tenant_id.clone(), job.id.clone());
+        let slot = self.lock_running().entry(key.clone()).or_default().clone();
+        let outcome = {
+            let _running = slot.lock().await;
+            self.run_once(&job, message, tenant, training_opt_in, &fail).await
+        };
+        let mut running = self.lock_running();
+        if Arc::strong_count(&slot) == 2 {
+            // Nobody else waits on this job: forget its slot.
+            running.remove(&key);
+        }
+        outcome
+    }
+
+    fn lock_running(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>> {
+        self.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The part of a job that runs at most once at a time per job id: the idempotency check, the
+    /// handler, and storing the result.
+    async fn run_once(
+        &self,
+        job: &Job,
+        message: &Message,
+        tenant: Option<Arc<crate::tenant::TenantSettings>>,
+        training_opt_in: bool,
+        fail: &(dyn Fn(JobError, bool) -> Failed + Sync),
+    ) -> Result<Executed, Failed> {
         match self.store.get(&job.tenant_id, &job.id).await {
             Ok(Some(bytes)) => {
                 if let Ok(event) = serde_json::from_slice::<Event>(&bytes) {
@@ -130,7 +163,7 @@ impl Pipeline {
         }
 
         let context = JobContext {
-            job: &job,
+            job,
             attempt: message.attempt,
             tenant,
         };

@@ -212,7 +212,8 @@ mod tests {
         let path = dir.path().join("jobs.redb");
         let store = RedbJobStore::open(&path, Duration::from_secs(3600)).unwrap();
         assert!(store.get("acme", "j1").await.unwrap().is_none());
-        let puts = (0..100).map(|i| store.put("acme", &format!("j{i}"), b"{}".to_vec()));
+        let ids: Vec<String> = (0..100).map(|i| format!("j{i}")).collect();
+        let puts = ids.iter().map(|id| store.put("acme", id, b"{}".to_vec()));
         for outcome in futures::future::join_all(puts).await {
             outcome.unwrap();
         }

@@ -63,6 +63,8 @@ impl Worker {
     /// Runs until the input ends or `shutdown` completes.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Stopped {
         let tracker = TaskTracker::new();
+        // Cancelled when shutdown starts: jobs still waiting for a concurrency slot are requeued.
+        let stopping = CancellationToken::new();
         // Cancelled when the drain timeout expires: unfinished jobs are then requeued.
         let abort = CancellationToken::new();
         tokio::pin!(shutdown);
@@ -84,7 +86,7 @@ impl Worker {
                         } else {
                             Guard::Shared(self.barrier.clone().read_owned().await)
                         };
-                        tracker.spawn(process_one(delivery, limit, guard, self.pipeline.clone(), abort.clone()));
+                        tracker.spawn(process_one(delivery, limit, guard, self.pipeline.clone(), stopping.clone(), abort.clone()));
                     }
                     None => {
                         input_ended = true;
@@ -94,6 +96,7 @@ impl Worker {
             }
         }
 
+        stopping.cancel();
         self.queue.stop_intake().await;
         tracker.close();
         let mut outcome = if input_ended { Stopped::InputEnded } else { Stopped::Drained };
@@ -123,15 +126,23 @@ enum Guard {
     Exclusive(tokio::sync::OwnedRwLockWriteGuard<()>),
 }
 
-async fn process_one(delivery: Delivery, limit: Arc<Semaphore>, _guard: Guard, pipeline: Arc<Pipeline>, abort: CancellationToken) {
+async fn process_one(
+    delivery: Delivery,
+    limit: Arc<Semaphore>,
+    _guard: Guard,
+    pipeline: Arc<Pipeline>,
+    stopping: CancellationToken,
+    abort: CancellationToken,
+) {
     let family = delivery.message.family.map_or("unknown", Family::as_str);
-    let _permit = tokio::select! {
+    // A job that has not started when shutdown begins is not in flight: give it back.
+    let permit = tokio::select! {
         permit = limit.acquire_owned() => permit.ok(),
-        _ = abort.cancelled() => None,
+        _ = stopping.cancelled() => None,
     };
     let in_flight = metrics::gauge!("jambo_jobs_in_flight", "family" => family);
     in_flight.increment(1.0);
-    let settlement = if abort.is_cancelled() {
+    let settlement = if permit.is_none() {
         Settlement::Requeue
     } else {
         tokio::select! {

@@ -627,7 +627,6 @@ impl AmqpSettler {
                 self.ack().await
             }
             Settlement::DeadLetter { failed, failure } => {
-                self.publish_event(message, &failed).await?;
                 let FailureInfo { kind, message: reason } = &failure;
                 let properties = self.forwarded_properties(&[
                     (ERROR_KIND_HEADER, text(kind)),
@@ -636,7 +635,9 @@ impl AmqpSettler {
                     ("x-original-routing-key", text(&self.routing_key)),
                 ]);
                 let dead = self.shared.names.dead_exchange();
+                // Keep the message first, then announce its failure.
                 self.shared.publish(&dead, &self.queue, &message.body, properties, true).await?;
+                self.publish_event(message, &failed).await?;
                 self.ack().await
             }
             Settlement::Requeue => self.requeue().await,

@@ -1,1 +1,13 @@
+//! The one integration test binary. Modules:
+//! - `support`: broker connection with a per-test prefix, the worker binary as a child process
+//! - `queue_conformance`: the contract every `Queue` implementation must meet, run on each
+//! - `amqp`: the worker against the real RabbitMQ (round trip, bad input, retries, kill -9,
+//!   reconnect, SIGTERM)
+//! - `stdio`: the embedded queue through the binary (JSONL in and out)
+//! - `cli`: exit codes and messages of the command line
 
+mod amqp;
+mod cli;
+mod queue_conformance;
+mod stdio;
+mod support;

@@ -1,0 +1,65 @@
+//! The command line: exit codes (0 ok, 2 bad usage or input, 1 other failures) and messages that
+//! name what is wrong.
+
+use std::process::{Command, Output};
+
+use crate::support::worker_binary;
+
+fn jambo(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(worker_binary());
+    command.args(args).env("JAMBO__LOG__LEVEL", "error");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("run jambo-worker")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_bad_config_value_exits_2_naming_the_key() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let output = jambo(&["--data-dir", dir, "run"], &[("JAMBO__AMQP__PREFETCH", "0")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("amqp.prefetch"), "{}", stderr(&output));
+
+    let config = data.path().join("jambo.toml");
+    std::fs::write(&config, "[amqp]\nurl = \"amqp://guest:hunter2@127.0.0.1/%2f\"\n").unwrap();
+    let output = jambo(&["--config", config.to_str().unwrap(), "run"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("amqp.url"));
+    assert!(!stderr(&output).contains("hunter2"), "a secret never reaches the output");
+}
+
+#[test]
+fn bad_usage_exits_2_and_every_command_has_help() {
+    assert_eq!(jambo(&["frobnicate"], &[]).status.code(), Some(2));
+    for command in ["run", "demo", "ingest", "search", "triage", "suggest", "redact", "erase", "eval"] {
+        let output = jambo(&[command, "--help"], &[]);
+        assert_eq!(output.status.code(), Some(0), "{command} --help");
+    }
+}
+
+#[test]
+fn triage_of_invalid_json_exits_2() {
+    let data = tempfile::tempdir().unwrap();
+    let input = data.path().join("lead.json");
+    std::fs::write(&input, "{oops").unwrap();
+    let output = jambo(&["--data-dir", data.path().to_str().unwrap(), "triage", input.to_str().unwrap(), "--tenant", "t1"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("invalid JSON"));
+}
+
+#[test]
+fn demo_runs_on_embedded_defaults() {
+    let data = tempfile::tempdir().unwrap();
+    let output = jambo(&["--data-dir", data.path().to_str().unwrap(), "--json", "demo"], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let events: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(events.iter().any(|e| e["type"] == "tenant.configured"));
+    assert_eq!(events.len(), jambo_worker::demo::DEMO_JOBS.lines().count());
+}

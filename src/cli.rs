@@ -1,7 +1,6 @@
 //! The command line: global options, the commands of the contract, and the glue that builds the
 //! worker from config for each of them.
 
-use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +20,11 @@ use crate::tenant::TenantStore;
 use crate::worker::{Stopped, Worker};
 
 #[derive(Debug, Parser)]
-#[command(name = "jambo-worker", version, about = "The background AI worker of Jambo Contact: knowledge, triage and privacy jobs")]
+#[command(
+    name = "jambo-worker",
+    version,
+    about = "The background AI worker of Jambo Contact: knowledge, triage and privacy jobs"
+)]
 pub struct Cli {
     /// TOML config file (values there are overridden by JAMBO__SECTION__KEY env vars and flags)
     #[arg(long, global = true, value_name = "FILE")]
@@ -185,7 +188,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Run(_) => run_worker(config).await,
         Command::Demo => crate::demo::run(config, cli.json).await,
         Command::Triage(args) => run_one(&config, "lead.process", "lead", &args, cli.json).await,
-        Command::Suggest(args) => run_one(&config, "reply.suggest", "conversation", &args, cli.json).await,
+        Command::Suggest(args) => {
+            run_one(&config, "reply.suggest", "conversation", &args, cli.json).await
+        }
         Command::Erase(args) => {
             let (job_type, payload) = match (&args.contact, &args.source) {
                 (Some(contact), _) => ("contact.erase", json!({"contact_id": contact})),
@@ -216,11 +221,20 @@ pub fn build_pipeline(config: &Config) -> Result<Arc<Pipeline>, CliError> {
         .map_err(|err| failed(format!("data dir {}: {err}", config.data_dir.display())))?;
     let tenants = Arc::new(TenantStore::open(&config.tenants_dir).map_err(failed)?);
     let store: Arc<dyn JobStore> = Arc::new(
-        RedbJobStore::open(&config.data_dir.join("jobs.redb"), config.worker.idempotency_window).map_err(failed)?,
+        RedbJobStore::open(
+            &config.data_dir.join("jobs.redb"),
+            config.worker.idempotency_window,
+        )
+        .map_err(failed)?,
     );
     spawn_expiry(store.clone());
     let handlers = Handlers::new(tenants.clone());
-    Ok(Arc::new(Pipeline::new(config.worker.clone(), tenants, store, handlers)))
+    Ok(Arc::new(Pipeline::new(
+        config.worker.clone(),
+        tenants,
+        store,
+        handlers,
+    )))
 }
 
 /// Removes expired idempotency records every hour.
@@ -242,13 +256,17 @@ async fn run_worker(config: Config) -> Result<(), CliError> {
     let pipeline = build_pipeline(&config)?;
     let queue: Arc<dyn Queue> = match &config.amqp.url {
         Some(_) => connect_amqp(&config).await?,
-        None => Arc::new(StdioQueue::stdio(config.data_dir.clone(), config.worker.max_body_bytes)),
+        None => Arc::new(StdioQueue::stdio(
+            config.data_dir.clone(),
+            config.worker.max_body_bytes,
+        )),
     };
     let stop = tokio_util::sync::CancellationToken::new();
     if let Some(addr) = config.http_listen {
         let queue = queue.clone();
         let stop = stop.clone();
-        let listener = crate::ops::serve(addr, metrics, queue, async move { stop.cancelled().await });
+        let listener =
+            crate::ops::serve(addr, metrics, queue, async move { stop.cancelled().await });
         tokio::spawn(async move {
             if let Err(err) = listener.await {
                 tracing::error!(event = "ops_http_failed", error = %err);
@@ -256,7 +274,12 @@ async fn run_worker(config: Config) -> Result<(), CliError> {
         });
     }
     tracing::info!(event = "worker_started", families = ?families(&config), data_dir = %config.data_dir.display());
-    let worker = Worker::new(queue, pipeline, &config.worker.concurrency, config.worker.drain_timeout);
+    let worker = Worker::new(
+        queue,
+        pipeline,
+        &config.worker.concurrency,
+        config.worker.drain_timeout,
+    );
     let stopped = worker.run(shutdown_signal()).await;
     stop.cancel();
     tracing::info!(event = "worker_stopped", outcome = ?stopped);
@@ -277,7 +300,9 @@ async fn connect_amqp(config: &Config) -> Result<Arc<dyn Queue>, CliError> {
         let mut ticks = tokio::time::interval(every);
         loop {
             ticks.tick().await;
-            let Some(queue) = poller.upgrade() else { return };
+            let Some(queue) = poller.upgrade() else {
+                return;
+            };
             for (name, depth) in queue.depths().await {
                 metrics::gauge!("jambo_queue_depth", "queue" => name).set(f64::from(depth));
             }
@@ -288,30 +313,31 @@ async fn connect_amqp(config: &Config) -> Result<Arc<dyn Queue>, CliError> {
 
 #[cfg(not(feature = "amqp"))]
 async fn connect_amqp(_config: &Config) -> Result<Arc<dyn Queue>, CliError> {
-    Err(CliError::Usage("this build has no RabbitMQ support (feature `amqp`)".into()))
+    Err(CliError::Usage(
+        "this build has no RabbitMQ support (feature `amqp`)".into(),
+    ))
 }
 
 /// Completes on SIGTERM or SIGINT.
-pub fn shutdown_signal() -> impl Future<Output = ()> {
-    async {
-        #[cfg(unix)]
-        {
-            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
                 Ok(term) => term,
                 Err(_) => {
                     let _ = tokio::signal::ctrl_c().await;
                     return;
                 }
             };
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
         }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -336,9 +362,16 @@ fn read_input(input: &str) -> Result<Vec<u8>, CliError> {
 }
 
 /// `triage` and `suggest`: accept the inner object or a whole job, run it once.
-async fn run_one(config: &Config, job_type: &str, key: &str, args: &JobInputArgs, json_out: bool) -> Result<(), CliError> {
+async fn run_one(
+    config: &Config,
+    job_type: &str,
+    key: &str,
+    args: &JobInputArgs,
+    json_out: bool,
+) -> Result<(), CliError> {
     let bytes = read_input(&args.input)?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|err| CliError::Usage(format!("{}: invalid JSON: {err}", args.input)))?;
+    let value: Value = serde_json::from_slice(&bytes)
+        .map_err(|err| CliError::Usage(format!("{}: invalid JSON: {err}", args.input)))?;
     let job = if value.get("type").is_some() && value.get("payload").is_some() {
         value
     } else {

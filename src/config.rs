@@ -274,7 +274,10 @@ impl Config {
             .extract()
             .map_err(|err| ConfigError::Invalid(figment_message(err)))?;
         cli.apply(&mut raw);
-        let password = secret_from(var("JAMBO__AMQP__PASSWORD"), raw.amqp.password_file.as_deref())?;
+        let password = secret_from(
+            var("JAMBO__AMQP__PASSWORD"),
+            raw.amqp.password_file.as_deref(),
+        )?;
         let api_key = secret_from(
             var("JAMBO__OPENAI__API_KEY").or_else(|| var("OPENAI_API_KEY")),
             raw.openai.api_key_file.as_deref(),
@@ -307,7 +310,10 @@ fn env_overrides(env: &[(String, String)]) -> serde_json::Value {
         let path: Vec<String> = name.split("__").map(str::to_ascii_lowercase).collect();
         let default = path.iter().try_fold(&defaults, |node, k| node.get(k));
         let typed = match default {
-            Some(Value::Bool(_)) => value.parse().map(Value::Bool).unwrap_or_else(|_| Value::String(value.clone())),
+            Some(Value::Bool(_)) => value
+                .parse()
+                .map(Value::Bool)
+                .unwrap_or_else(|_| Value::String(value.clone())),
             Some(Value::Number(_)) | None => value
                 .parse::<u64>()
                 .map(Value::from)
@@ -373,7 +379,9 @@ fn refuse_secrets_in_file(path: &Path, text: &str) -> Result<(), ConfigError> {
             "openai.api_key: secrets are not read from the config file; set JAMBO__OPENAI__API_KEY or openai.api_key_file".into(),
         ));
     }
-    if let Some(url) = section("amqp").and_then(|t| t.get("url")).and_then(toml::Value::as_str)
+    if let Some(url) = section("amqp")
+        .and_then(|t| t.get("url"))
+        .and_then(toml::Value::as_str)
         && url_password(url).is_some()
     {
         return Err(ConfigError::Invalid(
@@ -395,7 +403,11 @@ fn secret_from(value: Option<String>, file: Option<&Path>) -> Result<Option<Secr
     Ok(Some(Secret(text.trim().to_owned())))
 }
 
-fn resolve(raw: RawConfig, password: Option<Secret>, api_key: Option<Secret>) -> Result<Config, ConfigError> {
+fn resolve(
+    raw: RawConfig,
+    password: Option<Secret>,
+    api_key: Option<Secret>,
+) -> Result<Config, ConfigError> {
     let bad = |key: &str, why: &str| ConfigError::Invalid(format!("{key}: {why}"));
     let log_json = match raw.log.format.as_str() {
         "text" => false,
@@ -417,9 +429,14 @@ fn resolve(raw: RawConfig, password: Option<Secret>, api_key: Option<Secret>) ->
         return Err(bad("amqp.url", "must start with amqp:// or amqps://"));
     }
     let prefix_ok = a.prefix.len() <= 64
-        && a.prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        && a.prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
     if !prefix_ok {
-        return Err(bad("amqp.prefix", "must be at most 64 characters of a-z, A-Z, 0-9, '.', '_' and '-'"));
+        return Err(bad(
+            "amqp.prefix",
+            "must be at most 64 characters of a-z, A-Z, 0-9, '.', '_' and '-'",
+        ));
     }
     if a.prefetch == 0 {
         return Err(bad("amqp.prefetch", "must be at least 1"));
@@ -431,10 +448,16 @@ fn resolve(raw: RawConfig, password: Option<Secret>, api_key: Option<Secret>) ->
         return Err(bad("amqp.retry_base_ms", "must be at least 1"));
     }
     if a.retry_max_ms < a.retry_base_ms {
-        return Err(bad("amqp.retry_max_ms", "must be at least amqp.retry_base_ms"));
+        return Err(bad(
+            "amqp.retry_max_ms",
+            "must be at least amqp.retry_base_ms",
+        ));
     }
     if a.reconnect_max_ms == 0 || a.depth_poll_secs == 0 || a.confirm_timeout_ms == 0 {
-        return Err(bad("amqp", "reconnect_max_ms, depth_poll_secs and confirm_timeout_ms must be at least 1"));
+        return Err(bad(
+            "amqp",
+            "reconnect_max_ms, depth_poll_secs and confirm_timeout_ms must be at least 1",
+        ));
     }
 
     let w = &raw.worker;
@@ -452,14 +475,25 @@ fn resolve(raw: RawConfig, password: Option<Secret>, api_key: Option<Secret>) ->
         let family = Family::ALL
             .into_iter()
             .find(|f| f.as_str() == name)
-            .ok_or_else(|| bad(&format!("worker.concurrency.{name}"), "is not a job family (lead, reply, source, contact, tenant, test)"))?;
+            .ok_or_else(|| {
+                bad(
+                    &format!("worker.concurrency.{name}"),
+                    "is not a job family (lead, reply, source, contact, tenant, test)",
+                )
+            })?;
         if *limit == 0 || *limit > 1024 {
-            return Err(bad(&format!("worker.concurrency.{name}"), "must be between 1 and 1024"));
+            return Err(bad(
+                &format!("worker.concurrency.{name}"),
+                "must be between 1 and 1024",
+            ));
         }
         concurrency.insert(family, *limit);
     }
 
-    let tenants_dir = raw.tenants_dir.clone().unwrap_or_else(|| raw.data_dir.join("tenants"));
+    let tenants_dir = raw
+        .tenants_dir
+        .clone()
+        .unwrap_or_else(|| raw.data_dir.join("tenants"));
     let retry_base = Duration::from_millis(a.retry_base_ms);
     let retry_max = Duration::from_millis(a.retry_max_ms);
     Ok(Config {
@@ -509,7 +543,9 @@ fn url_password(url: &str) -> Option<&str> {
 /// The URL with any password replaced by `***`, safe to log.
 pub fn redact_url(url: &str) -> String {
     match url_password(url) {
-        Some(password) if !password.is_empty() => url.replacen(&format!(":{password}@"), ":***@", 1),
+        Some(password) if !password.is_empty() => {
+            url.replacen(&format!(":{password}@"), ":***@", 1)
+        }
         _ => url.to_owned(),
     }
 }
@@ -526,7 +562,10 @@ mod tests {
             std::fs::write(&path, text).unwrap();
             cli.config_file = Some(path);
         }
-        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::load_from(&cli, &env)
     }
 
@@ -544,26 +583,65 @@ mod tests {
         assert_eq!(config.amqp.prefix, "t1.");
         assert_eq!(config.amqp.prefetch, 5);
 
-        let err = load(Some("[amqp]\nprefech = 5\n"), &[]).unwrap_err().to_string();
+        let err = load(Some("[amqp]\nprefech = 5\n"), &[])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("prefech"), "{err}");
-        let err = load(Some("[amqp]\nprefetch = \"many\"\n"), &[]).unwrap_err().to_string();
+        let err = load(Some("[amqp]\nprefetch = \"many\"\n"), &[])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("amqp.prefetch"), "{err}");
-        let err = load(Some("[worker.concurrency]\nleads = 2\n"), &[]).unwrap_err().to_string();
+        let err = load(Some("[worker.concurrency]\nleads = 2\n"), &[])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("worker.concurrency.leads"), "{err}");
-        let err = load(Some("[log]\nformat = \"xml\"\n"), &[]).unwrap_err().to_string();
+        let err = load(Some("[log]\nformat = \"xml\"\n"), &[])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("log.format"), "{err}");
     }
 
     #[test]
     fn secrets_come_only_from_env_or_file() {
-        let err = load(Some("[amqp]\nurl = \"amqp://u:p@h/%2f\"\n"), &[]).unwrap_err().to_string();
+        let err = load(Some("[amqp]\nurl = \"amqp://u:p@h/%2f\"\n"), &[])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("amqp.url") && !err.contains(":p@"), "{err}");
-        let err = load(Some("[openai]\napi_key = \"sk-x\"\n"), &[]).unwrap_err().to_string();
-        assert!(err.contains("openai.api_key") && !err.contains("sk-x"), "{err}");
-        let config = load(None, &[("JAMBO__AMQP__PASSWORD", "s3cret"), ("OPENAI_API_KEY", "sk-1")]).unwrap();
-        let env = load(None, &[("JAMBO__AMQP__PREFETCH", "7"), ("JAMBO__AMQP__PREFIX", "123"), ("JAMBO__WORKER__TEST_JOBS", "true")]).unwrap();
-        assert_eq!((env.amqp.prefetch, env.amqp.prefix.as_str(), env.worker.test_jobs), (7, "123", true));
-        let err = load(None, &[("JAMBO__AMQP__PREFETCH", "lots")]).unwrap_err().to_string();
+        let err = load(Some("[openai]\napi_key = \"sk-x\"\n"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("openai.api_key") && !err.contains("sk-x"),
+            "{err}"
+        );
+        let config = load(
+            None,
+            &[
+                ("JAMBO__AMQP__PASSWORD", "s3cret"),
+                ("OPENAI_API_KEY", "sk-1"),
+            ],
+        )
+        .unwrap();
+        let env = load(
+            None,
+            &[
+                ("JAMBO__AMQP__PREFETCH", "7"),
+                ("JAMBO__AMQP__PREFIX", "123"),
+                ("JAMBO__WORKER__TEST_JOBS", "true"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                env.amqp.prefetch,
+                env.amqp.prefix.as_str(),
+                env.worker.test_jobs
+            ),
+            (7, "123", true)
+        );
+        let err = load(None, &[("JAMBO__AMQP__PREFETCH", "lots")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("amqp.prefetch"), "{err}");
         assert_eq!(config.amqp.password.as_ref().unwrap().expose(), "s3cret");
         assert_eq!(format!("{:?}", config.amqp.password), "Some(***)");
@@ -572,7 +650,10 @@ mod tests {
 
     #[test]
     fn urls_are_redacted_for_logs() {
-        assert_eq!(redact_url("amqp://guest:guest@127.0.0.1:5672/%2f"), "amqp://guest:***@127.0.0.1:5672/%2f");
+        assert_eq!(
+            redact_url("amqp://guest:guest@127.0.0.1:5672/%2f"),
+            "amqp://guest:***@127.0.0.1:5672/%2f"
+        );
         assert_eq!(redact_url("amqp://127.0.0.1"), "amqp://127.0.0.1");
     }
 }

@@ -39,7 +39,9 @@ pub enum JobError {
     #[error("unknown job type {0:?}")]
     UnknownType(String),
     /// No settings exist for the job's tenant. Dead-lettered.
-    #[error("unknown tenant {0:?}: send a tenant.configure job or add <tenant>.toml to the tenants folder")]
+    #[error(
+        "unknown tenant {0:?}: send a tenant.configure job or add <tenant>.toml to the tenants folder"
+    )]
     UnknownTenant(String),
     /// The handler for this job type has not been built yet. Dead-lettered.
     #[error("{0} is not implemented yet")]
@@ -127,9 +129,21 @@ mod tests {
 
     #[test]
     fn only_transient_and_storage_errors_retry() {
-        assert_eq!(JobError::Transient("x".into()).disposition(), Disposition::Retry);
-        assert_eq!(JobError::Storage("x".into()).disposition(), Disposition::Retry);
-        assert_eq!(JobError::InvalidJson("x".into()).disposition(), Disposition::DeadLetter);
-        assert_eq!(JobError::UnknownTenant("t".into()).disposition(), Disposition::DeadLetter);
+        assert_eq!(
+            JobError::Transient("x".into()).disposition(),
+            Disposition::Retry
+        );
+        assert_eq!(
+            JobError::Storage("x".into()).disposition(),
+            Disposition::Retry
+        );
+        assert_eq!(
+            JobError::InvalidJson("x".into()).disposition(),
+            Disposition::DeadLetter
+        );
+        assert_eq!(
+            JobError::UnknownTenant("t".into()).disposition(),
+            Disposition::DeadLetter
+        );
     }
 }

@@ -334,12 +334,16 @@ pub fn decode(body: &[u8], limits: DecodeLimits) -> Result<Job, JobError> {
     if raw.v != 1 {
         return Err(JobError::UnsupportedVersion(raw.v));
     }
-    if raw.id.trim().is_empty() || raw.id.len() > MAX_JOB_ID_LEN || raw.id.chars().any(char::is_control) {
+    if raw.id.trim().is_empty()
+        || raw.id.len() > MAX_JOB_ID_LEN
+        || raw.id.chars().any(char::is_control)
+    {
         return Err(JobError::Invalid(format!(
             "id: must be 1 to {MAX_JOB_ID_LEN} bytes without control characters"
         )));
     }
-    validate_tenant_id(&raw.tenant_id).map_err(|msg| JobError::Invalid(format!("tenant_id: {msg}")))?;
+    validate_tenant_id(&raw.tenant_id)
+        .map_err(|msg| JobError::Invalid(format!("tenant_id: {msg}")))?;
     let job_type = JobType::parse(&raw.job_type)
         .filter(|t| *t != JobType::TestWork || limits.test_jobs)
         .ok_or_else(|| JobError::UnknownType(truncate(&raw.job_type, 64)))?;
@@ -383,7 +387,10 @@ fn decode_payload(job_type: JobType, value: Value) -> Result<Payload, JobError> 
 
 /// Deserialises with the path of the offending field in the error ("payload.lead.body: missing
 /// field"), so a producer knows exactly what to fix.
-fn from_value_with_path<T: serde::de::DeserializeOwned>(value: Value, prefix: &str) -> Result<T, JobError> {
+fn from_value_with_path<T: serde::de::DeserializeOwned>(
+    value: Value,
+    prefix: &str,
+) -> Result<T, JobError> {
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let at = match (prefix.is_empty(), path.as_str()) {
@@ -427,31 +434,68 @@ mod tests {
 
     #[test]
     fn names_the_bad_field() {
-        let e = err(r#"{"v":1,"id":"j1","type":"lead.process","tenant_id":"acme","payload":{"lead":{"id":"l1","channel":"form"}}}"#);
-        assert_eq!(e.to_string(), "invalid job: payload.lead: missing field `body`");
-        let e = err(r#"{"v":1,"id":"j1","type":"lead.process","tenant_id":"acme","payload":{},"extra":1}"#);
+        let e = err(
+            r#"{"v":1,"id":"j1","type":"lead.process","tenant_id":"acme","payload":{"lead":{"id":"l1","channel":"form"}}}"#,
+        );
+        assert_eq!(
+            e.to_string(),
+            "invalid job: payload.lead: missing field `body`"
+        );
+        let e = err(
+            r#"{"v":1,"id":"j1","type":"lead.process","tenant_id":"acme","payload":{},"extra":1}"#,
+        );
         assert!(e.to_string().contains("unknown field `extra`"), "{e}");
-        let e = err(r#"{"v":1,"id":"j1","type":"lead.process","tenant_id":"acme","payload":{"lead":{"id":"l1","channel":"fax","body":""}}}"#);
-        assert!(e.to_string().starts_with("invalid job: payload.lead.channel: unknown variant `fax`"), "{e}");
+        let e = err(
+            r#"{"v":1,"id":"j1","type":"lead.process","tenant_id":"acme","payload":{"lead":{"id":"l1","channel":"fax","body":""}}}"#,
+        );
+        assert!(
+            e.to_string()
+                .starts_with("invalid job: payload.lead.channel: unknown variant `fax`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn rejects_each_kind_of_bad_input() {
         assert_eq!(err("not json").kind(), "invalid_json");
-        assert_eq!(decode(b"\xff\xfe", LIMITS).unwrap_err().kind(), "invalid_utf8");
-        assert_eq!(err(r#"{"v":2,"id":"j","type":"lead.process","tenant_id":"a","payload":{}}"#).kind(), "unsupported_version");
-        assert_eq!(err(r#"{"v":1,"id":"j","type":"lead.explode","tenant_id":"a","payload":{}}"#).kind(), "unknown_job_type");
-        assert_eq!(err(r#"{"v":1,"id":"j","type":"test.work","tenant_id":"a","payload":{}}"#).kind(), "unknown_job_type");
-        assert_eq!(err(r#"{"v":1,"id":"","type":"lead.process","tenant_id":"a","payload":{}}"#).kind(), "invalid_job");
-        assert_eq!(err(r#"{"v":1,"id":"j","type":"lead.process","tenant_id":"../etc","payload":{}}"#).kind(), "invalid_job");
+        assert_eq!(
+            decode(b"\xff\xfe", LIMITS).unwrap_err().kind(),
+            "invalid_utf8"
+        );
+        assert_eq!(
+            err(r#"{"v":2,"id":"j","type":"lead.process","tenant_id":"a","payload":{}}"#).kind(),
+            "unsupported_version"
+        );
+        assert_eq!(
+            err(r#"{"v":1,"id":"j","type":"lead.explode","tenant_id":"a","payload":{}}"#).kind(),
+            "unknown_job_type"
+        );
+        assert_eq!(
+            err(r#"{"v":1,"id":"j","type":"test.work","tenant_id":"a","payload":{}}"#).kind(),
+            "unknown_job_type"
+        );
+        assert_eq!(
+            err(r#"{"v":1,"id":"","type":"lead.process","tenant_id":"a","payload":{}}"#).kind(),
+            "invalid_job"
+        );
+        assert_eq!(
+            err(r#"{"v":1,"id":"j","type":"lead.process","tenant_id":"../etc","payload":{}}"#)
+                .kind(),
+            "invalid_job"
+        );
         let big = vec![b' '; 100];
-        let small = DecodeLimits { max_body_bytes: 10, test_jobs: false };
+        let small = DecodeLimits {
+            max_body_bytes: 10,
+            test_jobs: false,
+        };
         assert_eq!(decode(&big, small).unwrap_err().kind(), "too_large");
     }
 
     #[test]
     fn sniffs_the_header_of_a_bad_job() {
-        let h = JobHeader::sniff(br#"{"id":"j9","type":"lead.process","tenant_id":"acme","payload":3}"#);
+        let h = JobHeader::sniff(
+            br#"{"id":"j9","type":"lead.process","tenant_id":"acme","payload":3}"#,
+        );
         assert_eq!(h.id.as_deref(), Some("j9"));
         assert_eq!(h.tenant_id.as_deref(), Some("acme"));
         assert!(JobHeader::sniff(b"\xff").id.is_none());

@@ -62,20 +62,34 @@ pub async fn serve(
         .with_state(OpsState { metrics, queue });
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(event = "ops_listening", addr = %addr);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 async fn readyz(State(state): State<OpsState>) -> (StatusCode, String) {
     match state.queue.health() {
-        Health::Connected => (StatusCode::OK, "ready: queue connected, store open\n".into()),
-        Health::Connecting => (StatusCode::SERVICE_UNAVAILABLE, "not ready: queue connecting\n".into()),
-        Health::Closed => (StatusCode::SERVICE_UNAVAILABLE, "not ready: queue closed\n".into()),
+        Health::Connected => (
+            StatusCode::OK,
+            "ready: queue connected, store open\n".into(),
+        ),
+        Health::Connecting => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: queue connecting\n".into(),
+        ),
+        Health::Closed => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: queue closed\n".into(),
+        ),
     }
 }
 
 async fn render_metrics(State(state): State<OpsState>) -> (StatusCode, String) {
     match &state.metrics {
         Some(handle) => (StatusCode::OK, handle.render()),
-        None => (StatusCode::SERVICE_UNAVAILABLE, "metrics recorder not installed\n".into()),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics recorder not installed\n".into(),
+        ),
     }
 }

@@ -26,8 +26,11 @@ pub struct Pipeline {
     handlers: Handlers,
     /// Jobs running now, by tenant and id: a second copy of a job that arrives while the first
     /// runs waits for it and is then answered from the store, instead of running twice.
-    running: std::sync::Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>,
+    running: std::sync::Mutex<RunningJobs>,
 }
+
+/// One lock per job running now, keyed by tenant and job id.
+type RunningJobs = HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>;
 
 /// A job that ran to its end: the result event, and whether it came from the store.
 pub struct Executed {
@@ -44,7 +47,12 @@ pub struct Failed {
 }
 
 impl Pipeline {
-    pub fn new(config: WorkerConfig, tenants: Arc<TenantStore>, store: Arc<dyn JobStore>, handlers: Handlers) -> Pipeline {
+    pub fn new(
+        config: WorkerConfig,
+        tenants: Arc<TenantStore>,
+        store: Arc<dyn JobStore>,
+        handlers: Handlers,
+    ) -> Pipeline {
         let limits = DecodeLimits {
             max_body_bytes: config.max_body_bytes,
             test_jobs: config.test_jobs,
@@ -69,7 +77,8 @@ impl Pipeline {
                 let job_type = executed.event.event_type.clone();
                 let outcome = if executed.repeat { "repeat" } else { "done" };
                 metrics::counter!("jambo_jobs_total", "type" => job_type.clone(), "outcome" => outcome).increment(1);
-                metrics::histogram!("jambo_job_duration_seconds", "type" => job_type.clone()).record(elapsed);
+                metrics::histogram!("jambo_job_duration_seconds", "type" => job_type.clone())
+                    .record(elapsed);
                 tracing::info!(
                     event = "job_done",
                     job_id = executed.event.job_id.as_deref().unwrap_or(""),
@@ -113,7 +122,9 @@ impl Pipeline {
             Payload::TenantConfigure(settings) => Some(Arc::new((**settings).clone())),
             _ => match self.tenants.get(&job.tenant_id) {
                 Ok(Some(settings)) => Some(settings),
-                Ok(None) => return Err(fail(JobError::UnknownTenant(job.tenant_id.clone()), false)),
+                Ok(None) => {
+                    return Err(fail(JobError::UnknownTenant(job.tenant_id.clone()), false));
+                }
                 Err(err) => return Err(fail(JobError::Storage(err.to_string()), false)),
             },
         };
@@ -123,7 +134,8 @@ impl Pipeline {
         let slot = self.lock_running().entry(key.clone()).or_default().clone();
         let outcome = {
             let _running = slot.lock().await;
-            self.run_once(&job, message, tenant, training_opt_in, &fail).await
+            self.run_once(&job, message, tenant, training_opt_in, &fail)
+                .await
         };
         let mut running = self.lock_running();
         if Arc::strong_count(&slot) == 2 {
@@ -133,8 +145,10 @@ impl Pipeline {
         outcome
     }
 
-    fn lock_running(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>> {
-        self.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn lock_running(&self) -> std::sync::MutexGuard<'_, RunningJobs> {
+        self.running
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The part of a job that runs at most once at a time per job id: the idempotency check, the
@@ -212,8 +226,10 @@ impl Pipeline {
         let error = match error.disposition() {
             Disposition::Retry if message.attempt < self.config.max_attempts => {
                 let next_attempt = message.attempt + 1;
-                let delay = retry_delay(next_attempt, self.config.retry_base, self.config.retry_max);
-                metrics::counter!("jambo_jobs_total", "type" => job_type, "outcome" => "retry").increment(1);
+                let delay =
+                    retry_delay(next_attempt, self.config.retry_base, self.config.retry_max);
+                metrics::counter!("jambo_jobs_total", "type" => job_type, "outcome" => "retry")
+                    .increment(1);
                 metrics::counter!("jambo_job_retries_total", "type" => job_type).increment(1);
                 tracing::warn!(
                     event = "job_retry",
@@ -239,8 +255,10 @@ impl Pipeline {
             },
             Disposition::DeadLetter => error,
         };
-        metrics::counter!("jambo_jobs_total", "type" => job_type, "outcome" => "dead_letter").increment(1);
-        metrics::counter!("jambo_dead_letters_total", "type" => job_type, "kind" => error.kind()).increment(1);
+        metrics::counter!("jambo_jobs_total", "type" => job_type, "outcome" => "dead_letter")
+            .increment(1);
+        metrics::counter!("jambo_dead_letters_total", "type" => job_type, "kind" => error.kind())
+            .increment(1);
         tracing::warn!(
             event = "job_dead_lettered",
             job_id,
@@ -268,6 +286,9 @@ fn record_lag(job: &Job, message: &Message) {
     let Some(since) = message.published_at.or(job.created_at) else {
         return;
     };
-    let lag = (OffsetDateTime::now_utc() - since).as_seconds_f64().max(0.0);
-    metrics::histogram!("jambo_queue_lag_seconds", "family" => job.job_type.family().as_str()).record(lag);
+    let lag = (OffsetDateTime::now_utc() - since)
+        .as_seconds_f64()
+        .max(0.0);
+    metrics::histogram!("jambo_queue_lag_seconds", "family" => job.job_type.family().as_str())
+        .record(lag);
 }

@@ -41,7 +41,7 @@ pub trait JobStore: Send + Sync {
     /// Removes records older than the window; returns how many went.
     async fn expire(&self) -> Result<u64, StoreError>;
     /// How many records are stored.
-    async fn len(&self) -> Result<u64, StoreError>;
+    async fn count(&self) -> Result<u64, StoreError>;
 }
 
 /// The embedded job store (a redb file).
@@ -62,7 +62,9 @@ impl RedbJobStore {
     /// [`StoreError::Locked`].
     pub fn open(path: &Path, window: Duration) -> Result<RedbJobStore, StoreError> {
         let db = Database::create(path).map_err(|err| match err {
-            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked(path.display().to_string()),
+            redb::DatabaseError::DatabaseAlreadyOpen => {
+                StoreError::Locked(path.display().to_string())
+            }
             other => StoreError::Db(format!("{}: {other}", path.display())),
         })?;
         let txn = db.begin_write().map_err(db_err)?;
@@ -176,7 +178,10 @@ impl JobStore for RedbJobStore {
                 let mut table = txn.open_table(RESULTS).map_err(db_err)?;
                 table
                     .retain(|_, value| {
-                        let stamp = value.get(..8).and_then(|s| s.try_into().ok()).unwrap_or([0; 8]);
+                        let stamp = value
+                            .get(..8)
+                            .and_then(|s| s.try_into().ok())
+                            .unwrap_or([0; 8]);
                         let keep = u64::from_be_bytes(stamp) >= oldest;
                         removed += u64::from(!keep);
                         keep
@@ -190,7 +195,7 @@ impl JobStore for RedbJobStore {
         .map_err(db_err)?
     }
 
-    async fn len(&self) -> Result<u64, StoreError> {
+    async fn count(&self) -> Result<u64, StoreError> {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || {
             let txn = db.begin_read().map_err(db_err)?;
@@ -220,7 +225,7 @@ mod tests {
         assert_eq!(store.get("acme", "j1").await.unwrap().unwrap(), b"{}");
         assert!(store.get("other", "j1").await.unwrap().is_none());
         assert_eq!(store.expire().await.unwrap(), 0);
-        assert_eq!(store.len().await.unwrap(), 100);
+        assert_eq!(store.count().await.unwrap(), 100);
 
         let expired = RedbJobStore {
             db: store.db.clone(),
@@ -237,6 +242,10 @@ mod tests {
         let path = dir.path().join("jobs.redb");
         let _first = RedbJobStore::open(&path, Duration::from_secs(1)).unwrap();
         let second = RedbJobStore::open(&path, Duration::from_secs(1));
-        assert!(matches!(second, Err(StoreError::Locked(_))), "{:?}", second.err());
+        assert!(
+            matches!(second, Err(StoreError::Locked(_))),
+            "{:?}",
+            second.err()
+        );
     }
 }

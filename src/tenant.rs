@@ -96,7 +96,10 @@ impl TenantSettings {
                 return Err(format!("categories[{i}].name: must not be empty"));
             }
             if !seen.insert(category.name.as_str()) {
-                return Err(format!("categories[{i}].name: {:?} is defined twice", category.name));
+                return Err(format!(
+                    "categories[{i}].name: {:?} is defined twice",
+                    category.name
+                ));
             }
         }
         for (i, route) in self.routes.iter().enumerate() {
@@ -121,7 +124,9 @@ impl TenantSettings {
 pub fn validate_tenant_id(id: &str) -> Result<(), &'static str> {
     let ok = !id.is_empty()
         && id.len() <= 64
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if ok {
         Ok(())
     } else {
@@ -214,10 +219,11 @@ impl TenantStore {
             path: path.clone(),
             source,
         })?;
-        let settings: TenantSettings = toml::from_str(&text).map_err(|err| TenantError::Invalid {
-            path: path.clone(),
-            message: err.to_string(),
-        })?;
+        let settings: TenantSettings =
+            toml::from_str(&text).map_err(|err| TenantError::Invalid {
+                path: path.clone(),
+                message: err.to_string(),
+            })?;
         let invalid = |message: String| TenantError::Invalid {
             path: path.clone(),
             message,
@@ -257,9 +263,13 @@ impl TenantStore {
         self.dir.join(format!("{tenant_id}.toml"))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (SystemTime, Arc<TenantSettings>)>> {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, (SystemTime, Arc<TenantSettings>)>> {
         // A panic while holding this lock cannot leave the map inconsistent: recover it.
-        self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

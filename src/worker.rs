@@ -45,7 +45,12 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(queue: Arc<dyn Queue>, pipeline: Arc<Pipeline>, concurrency: &BTreeMap<Family, usize>, drain_timeout: Duration) -> Worker {
+    pub fn new(
+        queue: Arc<dyn Queue>,
+        pipeline: Arc<Pipeline>,
+        concurrency: &BTreeMap<Family, usize>,
+        drain_timeout: Duration,
+    ) -> Worker {
         let mut limits: BTreeMap<Option<Family>, Arc<Semaphore>> = concurrency
             .iter()
             .map(|(family, limit)| (Some(*family), Arc::new(Semaphore::new(*limit))))
@@ -99,8 +104,15 @@ impl Worker {
         stopping.cancel();
         self.queue.stop_intake().await;
         tracker.close();
-        let mut outcome = if input_ended { Stopped::InputEnded } else { Stopped::Drained };
-        if tokio::time::timeout(self.drain_timeout, tracker.wait()).await.is_err() {
+        let mut outcome = if input_ended {
+            Stopped::InputEnded
+        } else {
+            Stopped::Drained
+        };
+        if tokio::time::timeout(self.drain_timeout, tracker.wait())
+            .await
+            .is_err()
+        {
             let unfinished = tracker.len();
             tracing::warn!(event = "drain_timeout", requeued = unfinished);
             abort.cancel();
@@ -114,7 +126,11 @@ impl Worker {
     fn family_of(&self, delivery: &Delivery) -> Option<Family> {
         delivery.message.family.or_else(|| {
             let header = JobHeader::sniff(&delivery.message.body);
-            header.job_type.as_deref().and_then(JobType::parse).map(JobType::family)
+            header
+                .job_type
+                .as_deref()
+                .and_then(JobType::parse)
+                .map(JobType::family)
         })
     }
 }

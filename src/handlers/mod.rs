@@ -55,7 +55,9 @@ impl Handlers {
             Payload::TestWork(work) => test_work::run(context, work).await,
             Payload::LeadProcess(_) => Err(JobError::NotImplemented("lead.process (triage)")),
             Payload::ReplySuggest(_) => Err(JobError::NotImplemented("reply.suggest (triage)")),
-            Payload::SourceReindex(_) => Err(JobError::NotImplemented("source.reindex (knowledge)")),
+            Payload::SourceReindex(_) => {
+                Err(JobError::NotImplemented("source.reindex (knowledge)"))
+            }
             Payload::SourceDelete(_) => Err(JobError::NotImplemented("source.delete (knowledge)")),
             Payload::ContactErase(_) => Err(JobError::NotImplemented("contact.erase (privacy)")),
         }

@@ -8,7 +8,10 @@ use super::Output;
 use crate::error::JobError;
 use crate::tenant::{TenantError, TenantSettings, TenantStore};
 
-pub async fn configure(tenants: &Arc<TenantStore>, settings: &TenantSettings) -> Result<Output, JobError> {
+pub async fn configure(
+    tenants: &Arc<TenantStore>,
+    settings: &TenantSettings,
+) -> Result<Output, JobError> {
     let store = tenants.clone();
     let to_write = settings.clone();
     tokio::task::spawn_blocking(move || store.put(&to_write))

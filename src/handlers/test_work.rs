@@ -15,7 +15,10 @@ pub async fn run(context: &JobContext<'_>, work: &TestWork) -> Result<Output, Jo
         tokio::time::sleep(Duration::from_millis(work.sleep_ms.min(60_000))).await;
     }
     if work.always_fail || context.attempt <= work.fail_attempts {
-        return Err(JobError::Transient(format!("test.work asked to fail on attempt {}", context.attempt)));
+        return Err(JobError::Transient(format!(
+            "test.work asked to fail on attempt {}",
+            context.attempt
+        )));
     }
     Ok(Output::new(json!({
         "attempt": context.attempt,

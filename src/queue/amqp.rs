@@ -20,16 +20,21 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::StreamExt;
 use lapin::options::{
-    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions,
-    BasicQosOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions,
+    BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions, ExchangeDeclareOptions,
+    QueueBindOptions, QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
-use lapin::{Acker, BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind};
+use lapin::{
+    Acker, BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind,
+};
 use time::OffsetDateTime;
 use tokio::sync::{Mutex, RwLock, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::{Delivery, FailureInfo, Health, Message, Outgoing, Queue, QueueError, Settle, Settlement};
+use super::{
+    Delivery, FailureInfo, Health, Message, Outgoing, Queue, QueueError, Settle, Settlement,
+};
 use crate::config::{AmqpConfig, redact_url};
 use crate::job::Family;
 
@@ -134,11 +139,13 @@ impl AmqpQueue {
     /// Connects, declares the topology and starts consuming the families' queues. Fails when the
     /// first connection or the topology is refused (wrong URL, credentials or conflicting
     /// queue arguments); later connection losses are retried forever with backoff.
-    pub async fn connect(config: &AmqpConfig, families: Vec<Family>) -> Result<AmqpQueue, QueueError> {
-        let url = config
-            .url
-            .clone()
-            .ok_or_else(|| QueueError::Setup("no broker URL: pass --queue amqp://… or set amqp.url".into()))?;
+    pub async fn connect(
+        config: &AmqpConfig,
+        families: Vec<Family>,
+    ) -> Result<AmqpQueue, QueueError> {
+        let url = config.url.clone().ok_or_else(|| {
+            QueueError::Setup("no broker URL: pass --queue amqp://… or set amqp.url".into())
+        })?;
         let url = with_password(&url, config.password.as_ref().map(|s| s.expose()));
         let capacity = usize::from(config.prefetch) * (families.len() + 1);
         let shared = Arc::new(Shared {
@@ -173,7 +180,13 @@ impl AmqpQueue {
             .await
             .map_err(|e| QueueError::Setup(e.to_string()))?;
         let channel = connection.create_channel().await.map_err(setup)?;
-        declare_topology(&channel, &Names::new(&config.prefix), families, config.max_attempts).await?;
+        declare_topology(
+            &channel,
+            &Names::new(&config.prefix),
+            families,
+            config.max_attempts,
+        )
+        .await?;
         let _ = connection.close(200, "declared".into()).await;
         Ok(())
     }
@@ -193,7 +206,10 @@ impl AmqpQueue {
                 passive: true,
                 ..QueueDeclareOptions::default()
             };
-            if let Ok(queue) = channel.queue_declare(name.as_str().into(), passive, FieldTable::default()).await {
+            if let Ok(queue) = channel
+                .queue_declare(name.as_str().into(), passive, FieldTable::default())
+                .await
+            {
                 depths.push((name, queue.message_count()));
             }
         }
@@ -222,17 +238,25 @@ fn with_password(url: &str, password: Option<&str>) -> String {
     let (authority, tail) = rest.split_at(authority_end);
     match authority.rsplit_once('@') {
         Some((user, host)) if !user.contains(':') => {
-            format!("{scheme}://{user}:{}@{host}{tail}", encode_userinfo(password))
+            format!(
+                "{scheme}://{user}:{}@{host}{tail}",
+                encode_userinfo(password)
+            )
         }
         Some(_) => url.to_owned(),
-        None => format!("{scheme}://guest:{}@{authority}{tail}", encode_userinfo(password)),
+        None => format!(
+            "{scheme}://guest:{}@{authority}{tail}",
+            encode_userinfo(password)
+        ),
     }
 }
 
 fn encode_userinfo(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -259,7 +283,12 @@ const DURABLE_QUEUE: QueueDeclareOptions = QueueDeclareOptions {
 };
 
 /// Declares exchanges, queues and bindings; declaring twice with the same arguments is a no-op.
-async fn declare_topology(channel: &Channel, names: &Names, families: &[Family], max_attempts: u32) -> Result<(), QueueError> {
+async fn declare_topology(
+    channel: &Channel,
+    names: &Names,
+    families: &[Family],
+    max_attempts: u32,
+) -> Result<(), QueueError> {
     let durable = ExchangeDeclareOptions {
         durable: true,
         ..ExchangeDeclareOptions::default()
@@ -270,11 +299,26 @@ async fn declare_topology(channel: &Channel, names: &Names, families: &[Family],
             .await
             .map_err(|e| QueueError::Setup(format!("exchange {name}: {e}")))
     };
-    exchange(names.unrouted_exchange(), ExchangeKind::Fanout, FieldTable::default()).await?;
+    exchange(
+        names.unrouted_exchange(),
+        ExchangeKind::Fanout,
+        FieldTable::default(),
+    )
+    .await?;
     let alternate = table(&[("alternate-exchange", text(&names.unrouted_exchange()))]);
     exchange(names.jobs_exchange(), ExchangeKind::Topic, alternate).await?;
-    exchange(names.events_exchange(), ExchangeKind::Topic, FieldTable::default()).await?;
-    exchange(names.dead_exchange(), ExchangeKind::Direct, FieldTable::default()).await?;
+    exchange(
+        names.events_exchange(),
+        ExchangeKind::Topic,
+        FieldTable::default(),
+    )
+    .await?;
+    exchange(
+        names.dead_exchange(),
+        ExchangeKind::Direct,
+        FieldTable::default(),
+    )
+    .await?;
 
     let queue = |name: String, args: FieldTable| async move {
         channel
@@ -284,7 +328,13 @@ async fn declare_topology(channel: &Channel, names: &Names, families: &[Family],
     };
     let bind = |queue: String, exchange: String, key: String| async move {
         channel
-            .queue_bind(queue.as_str().into(), exchange.as_str().into(), key.as_str().into(), QueueBindOptions::default(), FieldTable::default())
+            .queue_bind(
+                queue.as_str().into(),
+                exchange.as_str().into(),
+                key.as_str().into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
             .await
             .map_err(|e| QueueError::Setup(format!("binding {queue} to {exchange} ({key}): {e}")))
     };
@@ -304,15 +354,33 @@ async fn declare_topology(channel: &Channel, names: &Names, families: &[Family],
         queue(dead.clone(), FieldTable::default()).await?;
         bind(dead, names.dead_exchange(), name.clone()).await?;
     }
-    bind(names.unrouted_queue(), names.unrouted_exchange(), String::new()).await?;
+    bind(
+        names.unrouted_queue(),
+        names.unrouted_exchange(),
+        String::new(),
+    )
+    .await?;
     for family in families {
         let name = names.family_queue(*family);
-        bind(name.clone(), names.jobs_exchange(), format!("{}.*", family.as_str())).await?;
-        bind(name.clone(), names.jobs_exchange(), Names::retry_routing_key(*family)).await?;
+        bind(
+            name.clone(),
+            names.jobs_exchange(),
+            format!("{}.*", family.as_str()),
+        )
+        .await?;
+        bind(
+            name.clone(),
+            names.jobs_exchange(),
+            Names::retry_routing_key(*family),
+        )
+        .await?;
         for level in 1..max_attempts {
             let args = table(&[
                 ("x-dead-letter-exchange", text(&names.jobs_exchange())),
-                ("x-dead-letter-routing-key", text(&Names::retry_routing_key(*family))),
+                (
+                    "x-dead-letter-routing-key",
+                    text(&Names::retry_routing_key(*family)),
+                ),
             ]);
             queue(names.retry_queue(*family, level), args).await?;
         }
@@ -323,14 +391,19 @@ async fn declare_topology(channel: &Channel, names: &Names, families: &[Family],
 impl Shared {
     /// Opens a connection: publisher channel, topology, one consumer channel per queue. Returns a
     /// receiver that fires when any consumer of this connection ends.
-    async fn open(self: &Arc<Self>, tx: &mpsc::Sender<Delivery>) -> Result<mpsc::Receiver<()>, QueueError> {
+    async fn open(
+        self: &Arc<Self>,
+        tx: &mpsc::Sender<Delivery>,
+    ) -> Result<mpsc::Receiver<()>, QueueError> {
         let name = format!(
             "jambo-worker pid {} on {}",
             std::process::id(),
             std::env::var("HOSTNAME").unwrap_or_default()
         );
         let properties = ConnectionProperties::default().with_connection_name(name.into());
-        let connection = Connection::connect(&self.url, properties).await.map_err(disconnected)?;
+        let connection = Connection::connect(&self.url, properties)
+            .await
+            .map_err(disconnected)?;
         let publisher = connection.create_channel().await.map_err(disconnected)?;
         publisher
             .confirm_select(ConfirmSelectOptions::default())
@@ -341,20 +414,40 @@ impl Shared {
         let (lost_tx, lost_rx) = mpsc::channel(1);
         let mut consumers = Vec::new();
         let mut queues: Vec<(String, Option<Family>)> = vec![(self.names.unrouted_queue(), None)];
-        queues.extend(self.families.iter().map(|f| (self.names.family_queue(*f), Some(*f))));
+        queues.extend(
+            self.families
+                .iter()
+                .map(|f| (self.names.family_queue(*f), Some(*f))),
+        );
         for (queue, family) in queues {
             let channel = connection.create_channel().await.map_err(disconnected)?;
             channel
                 .basic_qos(self.prefetch, BasicQosOptions::default())
                 .await
                 .map_err(disconnected)?;
-            let tag = format!("jambo-worker-{}-{}", std::process::id(), family.map_or("unrouted", Family::as_str));
+            let tag = format!(
+                "jambo-worker-{}-{}",
+                std::process::id(),
+                family.map_or("unrouted", Family::as_str)
+            );
             let consumer = channel
-                .basic_consume(queue.as_str().into(), tag.as_str().into(), BasicConsumeOptions::default(), FieldTable::default())
+                .basic_consume(
+                    queue.as_str().into(),
+                    tag.as_str().into(),
+                    BasicConsumeOptions::default(),
+                    FieldTable::default(),
+                )
                 .await
                 .map_err(disconnected)?;
             consumers.push((channel, ShortString::from(tag)));
-            tokio::spawn(forward(self.clone(), consumer, queue, family, tx.clone(), lost_tx.clone()));
+            tokio::spawn(forward(
+                self.clone(),
+                consumer,
+                queue,
+                family,
+                tx.clone(),
+                lost_tx.clone(),
+            ));
         }
         *self.consumers.lock().await = consumers;
         *self.publisher.write().await = Some(publisher);
@@ -365,7 +458,14 @@ impl Shared {
         Ok(lost_rx)
     }
 
-    async fn publish(&self, exchange: &str, routing_key: &str, body: &[u8], properties: BasicProperties, mandatory: bool) -> Result<(), QueueError> {
+    async fn publish(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        body: &[u8],
+        properties: BasicProperties,
+        mandatory: bool,
+    ) -> Result<(), QueueError> {
         let Some(channel) = self.publisher.read().await.clone() else {
             return Err(QueueError::Disconnected("no publisher channel".into()));
         };
@@ -375,18 +475,30 @@ impl Shared {
         };
         let publish = async {
             let confirm = channel
-                .basic_publish(exchange.into(), routing_key.into(), options, body, properties)
+                .basic_publish(
+                    exchange.into(),
+                    routing_key.into(),
+                    options,
+                    body,
+                    properties,
+                )
                 .await
                 .map_err(disconnected)?;
             confirm.await.map_err(disconnected)
         };
         let outcome = tokio::time::timeout(self.confirm_timeout, publish)
             .await
-            .map_err(|_| QueueError::NotConfirmed(format!("no confirm within {:?}", self.confirm_timeout)))?;
+            .map_err(|_| {
+                QueueError::NotConfirmed(format!("no confirm within {:?}", self.confirm_timeout))
+            })?;
         match outcome {
             Ok(Confirmation::Ack(None)) | Ok(Confirmation::NotRequested) => Ok(()),
-            Ok(Confirmation::Ack(Some(_))) => Err(QueueError::NotConfirmed(format!("{exchange}/{routing_key}: unroutable"))),
-            Ok(Confirmation::Nack(_)) => Err(QueueError::NotConfirmed(format!("{exchange}/{routing_key}: nacked by the broker"))),
+            Ok(Confirmation::Ack(Some(_))) => Err(QueueError::NotConfirmed(format!(
+                "{exchange}/{routing_key}: unroutable"
+            ))),
+            Ok(Confirmation::Nack(_)) => Err(QueueError::NotConfirmed(format!(
+                "{exchange}/{routing_key}: nacked by the broker"
+            ))),
             Err(err) => {
                 // A closed publisher channel makes every later publish fail: reconnect.
                 if !channel.status().connected() {
@@ -399,7 +511,9 @@ impl Shared {
 
     async fn force_reconnect(&self) {
         if let Some(connection) = self.connection.read().await.clone() {
-            let _ = connection.close(320, "publisher channel lost, reconnecting".into()).await;
+            let _ = connection
+                .close(320, "publisher channel lost, reconnecting".into())
+                .await;
         }
     }
 }
@@ -425,8 +539,14 @@ async fn forward(
         let message = Message {
             attempt: attempt_of(&properties),
             family,
-            reply_to: properties.reply_to().as_ref().map(|s| s.as_str().to_owned()),
-            correlation_id: properties.correlation_id().as_ref().map(|s| s.as_str().to_owned()),
+            reply_to: properties
+                .reply_to()
+                .as_ref()
+                .map(|s| s.as_str().to_owned()),
+            correlation_id: properties
+                .correlation_id()
+                .as_ref()
+                .map(|s| s.as_str().to_owned()),
             redelivered: delivery.redelivered,
             published_at: properties
                 .timestamp()
@@ -441,7 +561,11 @@ async fn forward(
             properties,
             routing_key: delivery.routing_key.as_str().to_owned(),
         };
-        if tx.send(Delivery::new(message, Box::new(settler))).await.is_err() {
+        if tx
+            .send(Delivery::new(message, Box::new(settler)))
+            .await
+            .is_err()
+        {
             break;
         }
     }
@@ -449,7 +573,10 @@ async fn forward(
 }
 
 fn attempt_of(properties: &BasicProperties) -> u32 {
-    let value = properties.headers().as_ref().and_then(|h| h.inner().get(ATTEMPT_HEADER).cloned());
+    let value = properties
+        .headers()
+        .as_ref()
+        .and_then(|h| h.inner().get(ATTEMPT_HEADER).cloned());
     let attempt = match value {
         Some(AMQPValue::LongUInt(n)) => i64::from(n),
         Some(AMQPValue::LongInt(n)) => i64::from(n),
@@ -515,7 +642,9 @@ impl Queue for AmqpQueue {
     async fn stop_intake(&self) {
         self.shared.stopping.cancel();
         for (channel, tag) in self.shared.consumers.lock().await.iter() {
-            let _ = channel.basic_cancel(tag.clone(), BasicCancelOptions::default()).await;
+            let _ = channel
+                .basic_cancel(tag.clone(), BasicCancelOptions::default())
+                .await;
         }
         if let Some(supervisor) = self.supervisor.lock().await.take() {
             supervisor.abort();
@@ -555,7 +684,13 @@ impl AmqpSettler {
     async fn publish_event(&self, message: &Message, event: &Outgoing) -> Result<(), QueueError> {
         let shared = &self.shared;
         let events = shared.names.events_exchange();
-        let to_events = shared.publish(&events, &event.routing_key, &event.body, json_properties().with_type(event.routing_key.as_str().into()), false);
+        let to_events = shared.publish(
+            &events,
+            &event.routing_key,
+            &event.body,
+            json_properties().with_type(event.routing_key.as_str().into()),
+            false,
+        );
         let Some(reply_to) = &message.reply_to else {
             return to_events.await;
         };
@@ -574,7 +709,11 @@ impl AmqpSettler {
         for (key, value) in extra {
             headers.insert((*key).into(), value.clone());
         }
-        let mut properties = self.properties.clone().with_headers(headers).with_delivery_mode(2);
+        let mut properties = self
+            .properties
+            .clone()
+            .with_headers(headers)
+            .with_delivery_mode(2);
         if properties.content_type().is_none() {
             properties = properties.with_content_type("application/json".into());
         }
@@ -584,7 +723,9 @@ impl AmqpSettler {
     async fn ack(&self) -> Result<(), QueueError> {
         match self.acker.ack(BasicAckOptions::default()).await {
             Ok(true) => Ok(()),
-            Ok(false) => Err(QueueError::Disconnected("delivery's channel is gone; the broker will redeliver".into())),
+            Ok(false) => Err(QueueError::Disconnected(
+                "delivery's channel is gone; the broker will redeliver".into(),
+            )),
             Err(err) => Err(disconnected(err)),
         }
     }
@@ -600,7 +741,11 @@ impl AmqpSettler {
         }
     }
 
-    async fn settle_inner(&self, message: &Message, settlement: Settlement) -> Result<(), QueueError> {
+    async fn settle_inner(
+        &self,
+        message: &Message,
+        settlement: Settlement,
+    ) -> Result<(), QueueError> {
         match settlement {
             Settlement::Done { result } => {
                 self.publish_event(message, &result).await?;
@@ -612,9 +757,13 @@ impl AmqpSettler {
                 failure,
             } => {
                 let Some(family) = self.family else {
-                    return Err(QueueError::Setup("a job from the unrouted queue cannot be retried".into()));
+                    return Err(QueueError::Setup(
+                        "a job from the unrouted queue cannot be retried".into(),
+                    ));
                 };
-                let level = next_attempt.saturating_sub(1).clamp(1, self.shared.max_attempts.saturating_sub(1).max(1));
+                let level = next_attempt
+                    .saturating_sub(1)
+                    .clamp(1, self.shared.max_attempts.saturating_sub(1).max(1));
                 let properties = self
                     .forwarded_properties(&[
                         (ATTEMPT_HEADER, AMQPValue::LongUInt(next_attempt)),
@@ -623,11 +772,16 @@ impl AmqpSettler {
                     ])
                     .with_expiration(delay.as_millis().max(1).to_string().into());
                 let retry_queue = self.shared.names.retry_queue(family, level);
-                self.shared.publish("", &retry_queue, &message.body, properties, true).await?;
+                self.shared
+                    .publish("", &retry_queue, &message.body, properties, true)
+                    .await?;
                 self.ack().await
             }
             Settlement::DeadLetter { failed, failure } => {
-                let FailureInfo { kind, message: reason } = &failure;
+                let FailureInfo {
+                    kind,
+                    message: reason,
+                } = &failure;
                 let properties = self.forwarded_properties(&[
                     (ERROR_KIND_HEADER, text(kind)),
                     (ERROR_MESSAGE_HEADER, text(reason)),
@@ -636,7 +790,9 @@ impl AmqpSettler {
                 ]);
                 let dead = self.shared.names.dead_exchange();
                 // Keep the message first, then announce its failure.
-                self.shared.publish(&dead, &self.queue, &message.body, properties, true).await?;
+                self.shared
+                    .publish(&dead, &self.queue, &message.body, properties, true)
+                    .await?;
                 self.publish_event(message, &failed).await?;
                 self.ack().await
             }
@@ -647,10 +803,16 @@ impl AmqpSettler {
 
 #[async_trait]
 impl Settle for AmqpSettler {
-    async fn settle(self: Box<Self>, message: &Message, settlement: Settlement) -> Result<(), QueueError> {
+    async fn settle(
+        self: Box<Self>,
+        message: &Message,
+        settlement: Settlement,
+    ) -> Result<(), QueueError> {
         // A delivery of a connection that is gone will be redelivered: publish nothing for it.
         if !self.acker.usable() {
-            return Err(QueueError::Disconnected("delivery's channel is gone; the broker will redeliver".into()));
+            return Err(QueueError::Disconnected(
+                "delivery's channel is gone; the broker will redeliver".into(),
+            ));
         }
         let requeue_on_failure = !matches!(settlement, Settlement::Requeue);
         let outcome = self.settle_inner(message, settlement).await;
@@ -670,14 +832,26 @@ mod tests {
         let names = Names::new("t1.");
         assert_eq!(names.jobs_exchange(), "t1.jambo.jobs");
         assert_eq!(names.family_queue(Family::Lead), "t1.jambo.jobs.lead");
-        assert_eq!(Names::dead_queue(&names.family_queue(Family::Lead)), "t1.jambo.jobs.lead.dead");
-        assert_eq!(names.retry_queue(Family::Source, 2), "t1.jambo.jobs.source.retry.2");
+        assert_eq!(
+            Names::dead_queue(&names.family_queue(Family::Lead)),
+            "t1.jambo.jobs.lead.dead"
+        );
+        assert_eq!(
+            names.retry_queue(Family::Source, 2),
+            "t1.jambo.jobs.source.retry.2"
+        );
     }
 
     #[test]
     fn password_goes_into_the_url() {
-        assert_eq!(with_password("amqp://u@h:5672/%2f", Some("p@ss")), "amqp://u:p%40ss@h:5672/%2f");
-        assert_eq!(with_password("amqp://u:x@h/%2f", Some("p")), "amqp://u:x@h/%2f");
+        assert_eq!(
+            with_password("amqp://u@h:5672/%2f", Some("p@ss")),
+            "amqp://u:p%40ss@h:5672/%2f"
+        );
+        assert_eq!(
+            with_password("amqp://u:x@h/%2f", Some("p")),
+            "amqp://u:x@h/%2f"
+        );
         assert_eq!(with_password("amqp://h/%2f", None), "amqp://h/%2f");
     }
 }

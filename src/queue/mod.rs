@@ -93,7 +93,11 @@ pub enum QueueError {
 /// Settles one delivery; implemented by each backend.
 #[async_trait]
 pub trait Settle: Send {
-    async fn settle(self: Box<Self>, message: &Message, settlement: Settlement) -> Result<(), QueueError>;
+    async fn settle(
+        self: Box<Self>,
+        message: &Message,
+        settlement: Settlement,
+    ) -> Result<(), QueueError>;
 }
 
 /// A received message and the means to settle it.

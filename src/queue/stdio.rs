@@ -104,7 +104,11 @@ async fn read_lines(
                     shared: shared.clone(),
                     requeue: tx.clone(),
                 };
-                if tx.send(Delivery::new(message, Box::new(settler))).await.is_err() {
+                if tx
+                    .send(Delivery::new(message, Box::new(settler)))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -185,7 +189,11 @@ impl Shared {
         out.flush().await.map_err(io)
     }
 
-    async fn append(&self, path: &std::path::Path, line: serde_json::Value) -> Result<(), QueueError> {
+    async fn append(
+        &self,
+        path: &std::path::Path,
+        line: serde_json::Value,
+    ) -> Result<(), QueueError> {
         let io = |err: std::io::Error| QueueError::Io(format!("{}: {err}", path.display()));
         let mut file = tokio::fs::OpenOptions::new()
             .create(true)
@@ -201,7 +209,9 @@ impl Shared {
 
     /// Keeps a message that will not be processed now, as its original line.
     async fn keep_unfinished(&self, message: &Message) -> Result<(), QueueError> {
-        let io = |err: std::io::Error| QueueError::Io(format!("{}: {err}", self.unfinished_path.display()));
+        let io = |err: std::io::Error| {
+            QueueError::Io(format!("{}: {err}", self.unfinished_path.display()))
+        };
         let mut file = tokio::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -217,12 +227,18 @@ impl Shared {
 
 #[async_trait]
 impl Settle for StdioSettler {
-    async fn settle(self: Box<Self>, message: &Message, settlement: Settlement) -> Result<(), QueueError> {
+    async fn settle(
+        self: Box<Self>,
+        message: &Message,
+        settlement: Settlement,
+    ) -> Result<(), QueueError> {
         let shared = &self.shared;
         match settlement {
             Settlement::Done { result } => shared.emit(&result).await,
             Settlement::Retry {
-                delay, next_attempt, ..
+                delay,
+                next_attempt,
+                ..
             } => {
                 let mut again = message.clone();
                 again.attempt = next_attempt;
@@ -249,7 +265,9 @@ impl Settle for StdioSettler {
             Settlement::DeadLetter { failed, failure } => {
                 let body = match std::str::from_utf8(&message.body) {
                     Ok(text) => json!({"body": text}),
-                    Err(_) => json!({"body_base64": base64::engine::general_purpose::STANDARD.encode(&message.body)}),
+                    Err(_) => {
+                        json!({"body_base64": base64::engine::general_purpose::STANDARD.encode(&message.body)})
+                    }
                 };
                 let record = json!({
                     "dead_at": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),

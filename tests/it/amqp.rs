@@ -23,20 +23,35 @@ async fn a_job_comes_back_on_events_and_on_its_reply_queue() {
     let replies = format!("{prefix}test.replies");
     broker.declare_queue(&replies).await;
     let data = tempfile::tempdir().unwrap();
-    let _worker = WorkerProcess::start(&prefix, data.path(), &[]);
+    let ops = free_port();
+    let _worker = WorkerProcess::start(&prefix, data.path(), &[("JAMBO__HTTP__LISTEN", &ops)]);
 
-    broker.publish_job("test.work", &work("rt-1", json!({}))).await;
+    broker
+        .publish_job("test.work", &work("rt-1", json!({})))
+        .await;
     let properties = BasicProperties::default()
         .with_delivery_mode(2)
         .with_reply_to(replies.as_str().into())
         .with_correlation_id("corr-42".into());
-    broker.publish_with("test.work", &work("rt-2", json!({})), properties).await;
     broker
-        .publish_job("tenant.configure", &job("rt-3", "tenant.configure", json!({"tenant_id": "t1", "default_route": "desk"})))
+        .publish_with("test.work", &work("rt-2", json!({})), properties)
+        .await;
+    broker
+        .publish_job(
+            "tenant.configure",
+            &job(
+                "rt-3",
+                "tenant.configure",
+                json!({"tenant_id": "t1", "default_route": "desk"}),
+            ),
+        )
         .await;
 
     let got = broker.take(&events, 3, LONG).await;
-    let mut by_id: HashMap<String, serde_json::Value> = got.iter().map(|r| (r.json()["job_id"].as_str().unwrap().to_owned(), r.json())).collect();
+    let mut by_id: HashMap<String, serde_json::Value> = got
+        .iter()
+        .map(|r| (r.json()["job_id"].as_str().unwrap().to_owned(), r.json()))
+        .collect();
     let first = by_id.remove("rt-1").unwrap();
     assert_eq!(first["type"], "test.done");
     assert_eq!(first["v"], 1);
@@ -46,10 +61,51 @@ async fn a_job_comes_back_on_events_and_on_its_reply_queue() {
     assert_eq!(by_id["rt-3"]["result"]["destinations"], json!(["desk"]));
 
     let reply = broker.take(&replies, 1, LONG).await.remove(0);
-    assert_eq!(reply.properties.correlation_id().as_ref().map(|s| s.as_str()), Some("corr-42"));
+    assert_eq!(
+        reply
+            .properties
+            .correlation_id()
+            .as_ref()
+            .map(|s| s.as_str()),
+        Some("corr-42")
+    );
     assert_eq!(reply.json()["job_id"], "rt-2");
-    assert_eq!(reply.json(), by_id["rt-2"], "the reply is the same event as on jambo.events");
+    assert_eq!(
+        reply.json(),
+        by_id["rt-2"],
+        "the reply is the same event as on jambo.events"
+    );
+
+    assert!(http_get(&ops, "/healthz").starts_with("HTTP/1.1 200"));
+    assert!(http_get(&ops, "/readyz").starts_with("HTTP/1.1 200"));
+    let metrics = http_get(&ops, "/metrics");
+    assert!(
+        metrics.contains(r#"jambo_jobs_total{type="test.done",outcome="done"} 2"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains("jambo_job_duration_seconds_bucket"));
+    assert!(metrics.contains("jambo_queue_lag_seconds"));
+    assert!(metrics.contains("jambo_broker_connected 1"));
     broker.cleanup().await;
+}
+
+fn free_port() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
+}
+
+/// A plain HTTP/1.1 GET (the ops endpoint needs nothing more).
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("ops endpoint");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -59,7 +115,11 @@ async fn each_kind_of_bad_input_is_dead_lettered_and_a_good_job_behind_it_succee
     let broker = Broker::connect(&prefix).await;
     let events = broker.events_queue().await;
     let data = tempfile::tempdir().unwrap();
-    let _worker = WorkerProcess::start(&prefix, data.path(), &[("JAMBO__WORKER__MAX_BODY_BYTES", "4096")]);
+    let _worker = WorkerProcess::start(
+        &prefix,
+        data.path(),
+        &[("JAMBO__WORKER__MAX_BODY_BYTES", "4096")],
+    );
 
     let bad: Vec<(&str, &str, Vec<u8>)> = vec![
         ("invalid_json", "lead.process", b"{not json".to_vec()),
@@ -74,32 +134,59 @@ async fn each_kind_of_bad_input_is_dead_lettered_and_a_good_job_behind_it_succee
         broker.publish_job(routing_key, body).await;
     }
     // A job type no family queue is bound for goes to the catch-all queue, and dead-letters from there.
-    broker.publish_job("mystery.job", &job("unroutable", "mystery.job", json!({}))).await;
-    broker.publish_job("test.work", &work("good-after-bad", json!({}))).await;
+    broker
+        .publish_job("mystery.job", &job("unroutable", "mystery.job", json!({})))
+        .await;
+    broker
+        .publish_job("test.work", &work("good-after-bad", json!({})))
+        .await;
 
     let got = broker.take(&events, bad.len() + 2, LONG).await;
-    let failed: Vec<_> = got.iter().map(|r| r.json()).filter(|e| e["type"] == "job.failed").collect();
+    let failed: Vec<_> = got
+        .iter()
+        .map(|r| r.json())
+        .filter(|e| e["type"] == "job.failed")
+        .collect();
     assert_eq!(failed.len(), bad.len() + 1, "one job.failed per bad job");
-    assert!(got.iter().any(|r| r.json()["job_id"] == "good-after-bad" && r.json()["type"] == "test.done"));
+    assert!(
+        got.iter()
+            .any(|r| r.json()["job_id"] == "good-after-bad" && r.json()["type"] == "test.done")
+    );
 
     let mut dead = Vec::new();
     for family in [Family::Lead, Family::Test] {
-        dead.extend(broker.drain(&Names::dead_queue(&broker.names.family_queue(family))).await);
+        dead.extend(
+            broker
+                .drain(&Names::dead_queue(&broker.names.family_queue(family)))
+                .await,
+        );
     }
-    let mut kinds: Vec<String> = dead.iter().map(|r| r.header("x-error-kind").unwrap()).collect();
+    let mut kinds: Vec<String> = dead
+        .iter()
+        .map(|r| r.header("x-error-kind").unwrap())
+        .collect();
     kinds.sort();
     let mut expected: Vec<String> = bad.iter().map(|(kind, _, _)| kind.to_string()).collect();
     expected.sort();
     assert_eq!(kinds, expected);
     for letter in &dead {
         assert!(!letter.header("x-error-message").unwrap().is_empty());
-        assert_eq!(letter.header("x-attempts").as_deref(), Some("1"), "no retries for bad input");
+        assert_eq!(
+            letter.header("x-attempts").as_deref(),
+            Some("1"),
+            "no retries for bad input"
+        );
     }
     // The dead letter keeps the original body, byte for byte.
     assert!(dead.iter().any(|r| r.body == b"{not json"));
-    let unrouted = broker.drain(&Names::dead_queue(&broker.names.unrouted_queue())).await;
+    let unrouted = broker
+        .drain(&Names::dead_queue(&broker.names.unrouted_queue()))
+        .await;
     assert_eq!(unrouted.len(), 1);
-    assert_eq!(unrouted[0].header("x-error-kind").as_deref(), Some("unknown_job_type"));
+    assert_eq!(
+        unrouted[0].header("x-error-kind").as_deref(),
+        Some("unknown_job_type")
+    );
     broker.cleanup().await;
 }
 
@@ -113,24 +200,52 @@ async fn a_transient_failure_is_retried_with_backoff_and_a_permanent_one_is_dead
     let _worker = WorkerProcess::start(&prefix, data.path(), &[]);
 
     let started = std::time::Instant::now();
-    broker.publish_job("test.work", &work("flaky", json!({"fail_attempts": 2}))).await;
-    broker.publish_job("test.work", &work("doomed", json!({"always_fail": true}))).await;
+    broker
+        .publish_job("test.work", &work("flaky", json!({"fail_attempts": 2})))
+        .await;
+    broker
+        .publish_job("test.work", &work("doomed", json!({"always_fail": true})))
+        .await;
     let got = broker.take(&events, 2, LONG).await;
-    let flaky = got.iter().map(|r| r.json()).find(|e| e["job_id"] == "flaky").unwrap();
+    let flaky = got
+        .iter()
+        .map(|r| r.json())
+        .find(|e| e["job_id"] == "flaky")
+        .unwrap();
     assert_eq!(flaky["type"], "test.done");
-    assert_eq!(flaky["result"]["attempt"], 3, "succeeded on the third attempt");
+    assert_eq!(
+        flaky["result"]["attempt"], 3,
+        "succeeded on the third attempt"
+    );
     // Two backoffs of 100 ms and 200 ms (plus jitter) lie between the first attempt and success.
     assert!(started.elapsed() >= Duration::from_millis(300));
 
-    let doomed = got.iter().map(|r| r.json()).find(|e| e["job_id"] == "doomed").unwrap();
+    let doomed = got
+        .iter()
+        .map(|r| r.json())
+        .find(|e| e["job_id"] == "doomed")
+        .unwrap();
     assert_eq!(doomed["type"], "job.failed");
     assert_eq!(doomed["result"]["error"]["kind"], "retries_exhausted");
-    let dead = broker.drain(&Names::dead_queue(&broker.names.family_queue(Family::Test))).await;
+    let dead = broker
+        .drain(&Names::dead_queue(&broker.names.family_queue(Family::Test)))
+        .await;
     assert_eq!(dead.len(), 1);
-    assert_eq!(dead[0].header("x-error-kind").as_deref(), Some("retries_exhausted"));
-    assert_eq!(dead[0].header("x-attempts").as_deref(), Some(MAX_ATTEMPTS.to_string().as_str()));
+    assert_eq!(
+        dead[0].header("x-error-kind").as_deref(),
+        Some("retries_exhausted")
+    );
+    assert_eq!(
+        dead[0].header("x-attempts").as_deref(),
+        Some(MAX_ATTEMPTS.to_string().as_str())
+    );
     for level in 1..MAX_ATTEMPTS {
-        assert_eq!(broker.depth(&broker.names.retry_queue(Family::Test, level)).await, 0);
+        assert_eq!(
+            broker
+                .depth(&broker.names.retry_queue(Family::Test, level))
+                .await,
+            0
+        );
     }
     broker.cleanup().await;
 }
@@ -144,9 +259,14 @@ async fn kill_9_with_1000_jobs_in_flight_loses_none_and_runs_each_once() {
     let data = tempfile::tempdir().unwrap();
     const JOBS: usize = 1000;
     for i in 0..JOBS {
-        broker.publish_job("test.work", &work(&format!("k{i}"), json!({"sleep_ms": 2}))).await;
+        broker
+            .publish_job("test.work", &work(&format!("k{i}"), json!({"sleep_ms": 2})))
+            .await;
     }
-    let env = [("JAMBO__AMQP__PREFETCH", "500"), ("JAMBO__WORKER__CONCURRENCY__TEST", "200")];
+    let env = [
+        ("JAMBO__AMQP__PREFETCH", "500"),
+        ("JAMBO__WORKER__CONCURRENCY__TEST", "200"),
+    ];
     let mut worker = WorkerProcess::start(&prefix, data.path(), &env);
     let mut got = broker.take(&events, 100, LONG).await;
     worker.kill9();
@@ -158,7 +278,10 @@ async fn kill_9_with_1000_jobs_in_flight_loses_none_and_runs_each_once() {
             let event = r.json();
             assert_eq!(event["type"], "test.done", "{event}");
             let nonce = event["result"]["nonce"].as_str().unwrap().to_owned();
-            nonces.entry(event["job_id"].as_str().unwrap().to_owned()).or_default().insert(nonce);
+            nonces
+                .entry(event["job_id"].as_str().unwrap().to_owned())
+                .or_default()
+                .insert(nonce);
         }
     };
     record(&mut nonces, &got);
@@ -167,12 +290,27 @@ async fn kill_9_with_1000_jobs_in_flight_loses_none_and_runs_each_once() {
         record(&mut nonces, &got);
     }
     assert_eq!(nonces.len(), JOBS, "every job has a result");
-    let twice: Vec<_> = nonces.iter().filter(|(_, n)| n.len() > 1).map(|(id, _)| id.clone()).collect();
-    assert!(twice.is_empty(), "jobs executed twice (different results published): {twice:?}");
+    let twice: Vec<_> = nonces
+        .iter()
+        .filter(|(_, n)| n.len() > 1)
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert!(
+        twice.is_empty(),
+        "jobs executed twice (different results published): {twice:?}"
+    );
     drop(_restarted);
-    let store = RedbJobStore::open(&data.path().join("jobs.redb"), Duration::from_secs(3600)).unwrap();
-    assert_eq!(store.len().await.unwrap(), JOBS as u64, "one stored result per job");
-    assert_eq!(broker.depth(&broker.names.family_queue(Family::Test)).await, 0);
+    let store =
+        RedbJobStore::open(&data.path().join("jobs.redb"), Duration::from_secs(3600)).unwrap();
+    assert_eq!(
+        store.count().await.unwrap(),
+        JOBS as u64,
+        "one stored result per job"
+    );
+    assert_eq!(
+        broker.depth(&broker.names.family_queue(Family::Test)).await,
+        0
+    );
     broker.cleanup().await;
 }
 
@@ -185,15 +323,27 @@ async fn the_worker_reconnects_after_the_broker_closes_its_connections() {
     let data = tempfile::tempdir().unwrap();
     const JOBS: usize = 300;
     for i in 0..JOBS {
-        broker.publish_job("test.work", &work(&format!("r{i}"), json!({"sleep_ms": 20}))).await;
+        broker
+            .publish_job(
+                "test.work",
+                &work(&format!("r{i}"), json!({"sleep_ms": 20})),
+            )
+            .await;
     }
-    let _worker = WorkerProcess::start(&prefix, data.path(), &[("JAMBO__WORKER__CONCURRENCY__TEST", "8")]);
+    let _worker = WorkerProcess::start(
+        &prefix,
+        data.path(),
+        &[("JAMBO__WORKER__CONCURRENCY__TEST", "8")],
+    );
     let mut seen: HashSet<String> = HashSet::new();
     for r in broker.take(&events, 30, LONG).await {
         seen.insert(r.json()["job_id"].as_str().unwrap().to_owned());
     }
     let status = std::process::Command::new("rabbitmqctl")
-        .args(["close_all_connections", "jambo-worker test: broker goes away"])
+        .args([
+            "close_all_connections",
+            "jambo-worker test: broker goes away",
+        ])
         .status()
         .expect("rabbitmqctl");
     assert!(status.success());
@@ -204,7 +354,11 @@ async fn the_worker_reconnects_after_the_broker_closes_its_connections() {
             seen.insert(r.json()["job_id"].as_str().unwrap().to_owned());
         }
     }
-    assert_eq!(seen.len(), JOBS, "the backlog was finished after reconnecting");
+    assert_eq!(
+        seen.len(),
+        JOBS,
+        "the backlog was finished after reconnecting"
+    );
     broker.cleanup().await;
 }
 
@@ -216,9 +370,18 @@ async fn sigterm_drains_in_flight_jobs_requeues_the_rest_and_exits_0() {
     let events = broker.events_queue().await;
     let data = tempfile::tempdir().unwrap();
     for i in 0..12 {
-        broker.publish_job("test.work", &work(&format!("s{i}"), json!({"sleep_ms": 1500}))).await;
+        broker
+            .publish_job(
+                "test.work",
+                &work(&format!("s{i}"), json!({"sleep_ms": 1500})),
+            )
+            .await;
     }
-    let mut worker = WorkerProcess::start(&prefix, data.path(), &[("JAMBO__WORKER__CONCURRENCY__TEST", "4")]);
+    let mut worker = WorkerProcess::start(
+        &prefix,
+        data.path(),
+        &[("JAMBO__WORKER__CONCURRENCY__TEST", "4")],
+    );
     let queue = broker.names.family_queue(Family::Test);
     broker.wait_for_consumer(&queue, LONG).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -227,18 +390,29 @@ async fn sigterm_drains_in_flight_jobs_requeues_the_rest_and_exits_0() {
     assert_eq!(status.code(), Some(0));
     let done = broker.drain(&events).await;
     assert_eq!(done.len(), 4, "the 4 in-flight jobs finished");
-    assert_eq!(broker.depth(&queue).await, 8, "the 8 that had not started are back in the queue");
+    assert_eq!(
+        broker.depth(&queue).await,
+        8,
+        "the 8 that had not started are back in the queue"
+    );
 
     // With a drain timeout shorter than the jobs, in-flight jobs are requeued too.
     let mut worker = WorkerProcess::start(
         &prefix,
         data.path(),
-        &[("JAMBO__WORKER__CONCURRENCY__TEST", "4"), ("JAMBO__WORKER__DRAIN_TIMEOUT_SECS", "0")],
+        &[
+            ("JAMBO__WORKER__CONCURRENCY__TEST", "4"),
+            ("JAMBO__WORKER__DRAIN_TIMEOUT_SECS", "0"),
+        ],
     );
     broker.wait_for_consumer(&queue, LONG).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     worker.sigterm();
     assert_eq!(worker.wait(LONG).code(), Some(0));
-    assert_eq!(broker.depth(&queue).await, 8, "nothing lost: all 8 requeued");
+    assert_eq!(
+        broker.depth(&queue).await,
+        8,
+        "nothing lost: all 8 requeued"
+    );
     broker.cleanup().await;
 }

@@ -22,22 +22,38 @@ fn stderr(output: &Output) -> String {
 fn a_bad_config_value_exits_2_naming_the_key() {
     let data = tempfile::tempdir().unwrap();
     let dir = data.path().to_str().unwrap();
-    let output = jambo(&["--data-dir", dir, "run"], &[("JAMBO__AMQP__PREFETCH", "0")]);
+    let output = jambo(
+        &["--data-dir", dir, "run"],
+        &[("JAMBO__AMQP__PREFETCH", "0")],
+    );
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("amqp.prefetch"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("amqp.prefetch"),
+        "{}",
+        stderr(&output)
+    );
 
     let config = data.path().join("jambo.toml");
-    std::fs::write(&config, "[amqp]\nurl = \"amqp://guest:hunter2@127.0.0.1/%2f\"\n").unwrap();
+    std::fs::write(
+        &config,
+        "[amqp]\nurl = \"amqp://guest:hunter2@127.0.0.1/%2f\"\n",
+    )
+    .unwrap();
     let output = jambo(&["--config", config.to_str().unwrap(), "run"], &[]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("amqp.url"));
-    assert!(!stderr(&output).contains("hunter2"), "a secret never reaches the output");
+    assert!(
+        !stderr(&output).contains("hunter2"),
+        "a secret never reaches the output"
+    );
 }
 
 #[test]
 fn bad_usage_exits_2_and_every_command_has_help() {
     assert_eq!(jambo(&["frobnicate"], &[]).status.code(), Some(2));
-    for command in ["run", "demo", "ingest", "search", "triage", "suggest", "redact", "erase", "eval"] {
+    for command in [
+        "run", "demo", "ingest", "search", "triage", "suggest", "redact", "erase", "eval",
+    ] {
         let output = jambo(&[command, "--help"], &[]);
         assert_eq!(output.status.code(), Some(0), "{command} --help");
     }
@@ -48,7 +64,17 @@ fn triage_of_invalid_json_exits_2() {
     let data = tempfile::tempdir().unwrap();
     let input = data.path().join("lead.json");
     std::fs::write(&input, "{oops").unwrap();
-    let output = jambo(&["--data-dir", data.path().to_str().unwrap(), "triage", input.to_str().unwrap(), "--tenant", "t1"], &[]);
+    let output = jambo(
+        &[
+            "--data-dir",
+            data.path().to_str().unwrap(),
+            "triage",
+            input.to_str().unwrap(),
+            "--tenant",
+            "t1",
+        ],
+        &[],
+    );
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("invalid JSON"));
 }
@@ -56,10 +82,21 @@ fn triage_of_invalid_json_exits_2() {
 #[test]
 fn demo_runs_on_embedded_defaults() {
     let data = tempfile::tempdir().unwrap();
-    let output = jambo(&["--data-dir", data.path().to_str().unwrap(), "--json", "demo"], &[]);
+    let output = jambo(
+        &[
+            "--data-dir",
+            data.path().to_str().unwrap(),
+            "--json",
+            "demo",
+        ],
+        &[],
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let stdout = String::from_utf8(output.stdout).unwrap();
-    let events: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert!(events.iter().any(|e| e["type"] == "tenant.configured"));
     assert_eq!(events.len(), jambo_worker::demo::DEMO_JOBS.lines().count());
 }

@@ -60,7 +60,12 @@ async fn conformance(harness: &dyn Harness) {
     let delivery = receive(harness).await;
     assert_eq!(delivery.message.body, br#"{"n":1}"#);
     assert_eq!(delivery.message.attempt, 1);
-    delivery.settle(Settlement::Done { result: outgoing("result-1") }).await.unwrap();
+    delivery
+        .settle(Settlement::Done {
+            result: outgoing("result-1"),
+        })
+        .await
+        .unwrap();
     assert_eq!(harness.next_published().await, b"result-1");
 
     // retry: delivered again after the delay with the attempt raised, body unchanged
@@ -75,7 +80,12 @@ async fn conformance(harness: &dyn Harness) {
     let again = receive(harness).await;
     assert_eq!(again.message.body, br#"{"n":2}"#);
     assert_eq!(again.message.attempt, 2);
-    again.settle(Settlement::Done { result: outgoing("result-2") }).await.unwrap();
+    again
+        .settle(Settlement::Done {
+            result: outgoing("result-2"),
+        })
+        .await
+        .unwrap();
     assert_eq!(harness.next_published().await, b"result-2");
 
     // dead letter: the failure event is published, the message kept with its reason
@@ -90,7 +100,10 @@ async fn conformance(harness: &dyn Harness) {
     };
     delivery.settle(dead).await.unwrap();
     assert_eq!(harness.next_published().await, b"failed-3");
-    assert_eq!(harness.next_dead_letter().await, (br#"{"n":3}"#.to_vec(), "invalid_job".to_owned()));
+    assert_eq!(
+        harness.next_dead_letter().await,
+        (br#"{"n":3}"#.to_vec(), "invalid_job".to_owned())
+    );
 
     // requeue: not lost
     harness.inject(br#"{"n":4}"#).await;
@@ -100,7 +113,9 @@ async fn conformance(harness: &dyn Harness) {
 
     // stopping intake ends receive
     harness.queue().stop_intake().await;
-    let end = tokio::time::timeout(WAIT, harness.queue().receive()).await.expect("receive returns");
+    let end = tokio::time::timeout(WAIT, harness.queue().receive())
+        .await
+        .expect("receive returns");
     assert!(end.is_none());
     harness.queue().close().await;
 }
@@ -124,13 +139,21 @@ impl Harness for StdioHarness {
         input.write_all(b"\n").await.unwrap();
     }
     async fn next_published(&self) -> Vec<u8> {
-        let line = tokio::time::timeout(WAIT, self.output.lock().await.next_line()).await.unwrap().unwrap().unwrap();
+        let line = tokio::time::timeout(WAIT, self.output.lock().await.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
         line.into_bytes()
     }
     async fn next_dead_letter(&self) -> (Vec<u8>, String) {
         let text = std::fs::read_to_string(self.dir.join("dead-letter.jsonl")).unwrap();
         let record: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
-        let body = record["message"]["body"].as_str().unwrap().as_bytes().to_vec();
+        let body = record["message"]["body"]
+            .as_str()
+            .unwrap()
+            .as_bytes()
+            .to_vec();
         (body, record["error"]["kind"].as_str().unwrap().to_owned())
     }
     async fn requeued(&self) -> Vec<u8> {
@@ -144,7 +167,12 @@ async fn stdio_queue_meets_the_queue_contract() {
     let tmp = tempfile::tempdir().unwrap();
     let (input_writer, input_reader) = tokio::io::duplex(1 << 16);
     let (output_writer, output_reader) = tokio::io::duplex(1 << 16);
-    let queue = StdioQueue::new(tokio::io::BufReader::new(input_reader), output_writer, tmp.path().to_owned(), 1 << 20);
+    let queue = StdioQueue::new(
+        tokio::io::BufReader::new(input_reader),
+        output_writer,
+        tmp.path().to_owned(),
+        1 << 20,
+    );
     let harness = StdioHarness {
         queue: Arc::new(queue),
         input: Mutex::new(input_writer),
@@ -180,10 +208,18 @@ impl Harness for AmqpHarness {
     }
     async fn requeued(&self) -> Vec<u8> {
         // The broker redelivers it.
-        let delivery = tokio::time::timeout(WAIT, self.queue.receive()).await.unwrap().unwrap();
+        let delivery = tokio::time::timeout(WAIT, self.queue.receive())
+            .await
+            .unwrap()
+            .unwrap();
         assert!(delivery.message.redelivered);
         let body = delivery.message.body.clone();
-        delivery.settle(Settlement::Done { result: outgoing("drained") }).await.unwrap();
+        delivery
+            .settle(Settlement::Done {
+                result: outgoing("drained"),
+            })
+            .await
+            .unwrap();
         self.next_published().await;
         body
     }
@@ -195,7 +231,9 @@ async fn amqp_queue_meets_the_queue_contract() {
     let prefix = unique_prefix("conformance");
     let broker = Broker::connect(&prefix).await;
     let events = broker.events_queue().await;
-    let queue = AmqpQueue::connect(&amqp_config(&prefix), vec![Family::Test]).await.expect("connect");
+    let queue = AmqpQueue::connect(&amqp_config(&prefix), vec![Family::Test])
+        .await
+        .expect("connect");
     let harness = AmqpHarness {
         queue: Arc::new(queue),
         broker,

@@ -38,7 +38,11 @@ fn jsonl_in_jsonl_out_with_retries_dead_letters_and_repeats() {
         work("a", json!({})),
         work("flaky", json!({"fail_attempts": 1})),
         b"this is not json".to_vec(),
-        job("lead-1", "lead.process", json!({"lead": {"id": "l", "channel": "form"}})),
+        job(
+            "lead-1",
+            "lead.process",
+            json!({"lead": {"id": "l", "channel": "form"}}),
+        ),
         work("a", json!({})),
     ] {
         input.extend_from_slice(&body);
@@ -48,28 +52,52 @@ fn jsonl_in_jsonl_out_with_retries_dead_letters_and_repeats() {
     let (events, status) = run_stdin(data.path(), &input);
     assert!(status.success());
     assert_eq!(events.len(), 6, "{events:#?}");
-    let of = |id: &str| events.iter().filter(|e| e["job_id"] == id).cloned().collect::<Vec<_>>();
+    let of = |id: &str| {
+        events
+            .iter()
+            .filter(|e| e["job_id"] == id)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
     let repeats = of("a");
     assert_eq!(repeats.len(), 2);
-    assert_eq!(repeats[0], repeats[1], "the repeat is answered from the store, not run again");
+    assert_eq!(
+        repeats[0], repeats[1],
+        "the repeat is answered from the store, not run again"
+    );
     assert_eq!(of("flaky")[0]["result"]["attempt"], 2);
     assert_eq!(of("lead-1")[0]["result"]["error"]["kind"], "invalid_job");
     let failed = events.iter().filter(|e| e["type"] == "job.failed").count();
     assert_eq!(failed, 3);
 
     let dead = std::fs::read_to_string(data.path().join("dead-letter.jsonl")).unwrap();
-    let dead: Vec<Value> = dead.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let dead: Vec<Value> = dead
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(dead.len(), 3);
-    assert!(dead.iter().any(|d| d["message"]["body"] == "this is not json"));
-    assert!(dead.iter().any(|d| d["message"]["body_base64"] == "//4="), "invalid UTF-8 kept byte for byte");
+    assert!(
+        dead.iter()
+            .any(|d| d["message"]["body"] == "this is not json")
+    );
+    assert!(
+        dead.iter().any(|d| d["message"]["body_base64"] == "//4="),
+        "invalid UTF-8 kept byte for byte"
+    );
 }
 
 #[test]
 fn tenant_configure_applies_to_the_jobs_after_it() {
     let data = tempfile::tempdir().unwrap();
-    let configure = serde_json::to_vec(&json!({"v": 1, "id": "cfg", "type": "tenant.configure", "tenant_id": "newco",
-        "payload": {"tenant_id": "newco"}})).unwrap();
-    let after = serde_json::to_vec(&json!({"v": 1, "id": "after", "type": "test.work", "tenant_id": "newco", "payload": {}})).unwrap();
+    let configure = serde_json::to_vec(
+        &json!({"v": 1, "id": "cfg", "type": "tenant.configure", "tenant_id": "newco",
+        "payload": {"tenant_id": "newco"}}),
+    )
+    .unwrap();
+    let after = serde_json::to_vec(
+        &json!({"v": 1, "id": "after", "type": "test.work", "tenant_id": "newco", "payload": {}}),
+    )
+    .unwrap();
     let input = [configure, b"\n".to_vec(), after, b"\n".to_vec()].concat();
     let (events, status) = run_stdin(data.path(), &input);
     assert!(status.success());

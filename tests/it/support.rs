@@ -10,8 +10,9 @@ use jambo_worker::config::AmqpConfig;
 use jambo_worker::job::Family;
 use jambo_worker::queue::amqp::{AmqpQueue, Names};
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions,
-    ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
+    BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicPublishOptions,
+    ConfirmSelectOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
+    QueueDeleteOptions,
 };
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
@@ -38,7 +39,9 @@ pub fn broker_lock(exclusive: bool) -> nix::fcntl::Flock<std::fs::File> {
     } else {
         nix::fcntl::FlockArg::LockShared
     };
-    nix::fcntl::Flock::lock(file, arg).map_err(|(_, e)| e).expect("flock")
+    nix::fcntl::Flock::lock(file, arg)
+        .map_err(|(_, e)| e)
+        .expect("flock")
 }
 
 pub fn unique_prefix(test: &str) -> String {
@@ -77,8 +80,13 @@ impl Broker {
             .await
             .unwrap_or_else(|err| panic!("RabbitMQ is not reachable at {} ({err}); start it with `rabbitmq-server -detached`", amqp_addr()));
         let channel = connection.create_channel().await.expect("channel");
-        channel.confirm_select(ConfirmSelectOptions::default()).await.expect("confirms");
-        AmqpQueue::declare(&amqp_config(prefix), &Family::ALL).await.expect("declare topology");
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .expect("confirms");
+        AmqpQueue::declare(&amqp_config(prefix), &Family::ALL)
+            .await
+            .expect("declare topology");
         Broker {
             connection,
             channel,
@@ -92,7 +100,13 @@ impl Broker {
         let name = format!("{}test.events", self.prefix);
         self.declare_queue(&name).await;
         self.channel
-            .queue_bind(name.as_str().into(), self.names.events_exchange().as_str().into(), "#".into(), QueueBindOptions::default(), FieldTable::default())
+            .queue_bind(
+                name.as_str().into(),
+                self.names.events_exchange().as_str().into(),
+                "#".into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
             .await
             .expect("bind events");
         name
@@ -110,13 +124,26 @@ impl Broker {
     }
 
     pub async fn publish_job(&self, routing_key: &str, body: &[u8]) {
-        self.publish_with(routing_key, body, BasicProperties::default().with_delivery_mode(2).with_content_type("application/json".into()))
-            .await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let properties = BasicProperties::default()
+            .with_delivery_mode(2)
+            .with_content_type("application/json".into())
+            .with_timestamp(now);
+        self.publish_with(routing_key, body, properties).await;
     }
 
     pub async fn publish_with(&self, routing_key: &str, body: &[u8], properties: BasicProperties) {
         self.channel
-            .basic_publish(self.names.jobs_exchange().as_str().into(), routing_key.into(), BasicPublishOptions::default(), body, properties)
+            .basic_publish(
+                self.names.jobs_exchange().as_str().into(),
+                routing_key.into(),
+                BasicPublishOptions::default(),
+                body,
+                properties,
+            )
             .await
             .expect("publish")
             .await
@@ -127,7 +154,12 @@ impl Broker {
     pub async fn take(&self, queue: &str, n: usize, timeout: Duration) -> Vec<Received> {
         let channel = self.connection.create_channel().await.expect("channel");
         let mut consumer = channel
-            .basic_consume(queue.into(), "".into(), BasicConsumeOptions::default(), FieldTable::default())
+            .basic_consume(
+                queue.into(),
+                "".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
             .await
             .expect("consume");
         let mut got = Vec::new();
@@ -140,7 +172,10 @@ impl Broker {
                     got.push(Received::from(&delivery));
                 }
                 Ok(other) => panic!("consumer of {queue} ended: {other:?}"),
-                Err(_) => panic!("only {} of {n} messages on {queue} within {timeout:?}", got.len()),
+                Err(_) => panic!(
+                    "only {} of {n} messages on {queue} within {timeout:?}",
+                    got.len()
+                ),
             }
         }
         let _ = channel.close(200, "done".into()).await;
@@ -170,7 +205,11 @@ impl Broker {
             ..QueueDeclareOptions::default()
         };
         let channel = self.connection.create_channel().await.expect("channel");
-        let depth = channel.queue_declare(queue.into(), passive, FieldTable::default()).await.expect("passive declare").message_count();
+        let depth = channel
+            .queue_declare(queue.into(), passive, FieldTable::default())
+            .await
+            .expect("passive declare")
+            .message_count();
         let _ = channel.close(200, "done".into()).await;
         depth
     }
@@ -181,7 +220,11 @@ impl Broker {
             ..QueueDeclareOptions::default()
         };
         let channel = self.connection.create_channel().await.expect("channel");
-        let count = channel.queue_declare(queue.into(), passive, FieldTable::default()).await.expect("passive declare").consumer_count();
+        let count = channel
+            .queue_declare(queue.into(), passive, FieldTable::default())
+            .await
+            .expect("passive declare")
+            .consumer_count();
         let _ = channel.close(200, "done".into()).await;
         count
     }
@@ -190,7 +233,10 @@ impl Broker {
     pub async fn wait_for_consumer(&self, queue: &str, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         while self.consumers(queue).await == 0 {
-            assert!(Instant::now() < deadline, "no worker consumed {queue} within {timeout:?}");
+            assert!(
+                Instant::now() < deadline,
+                "no worker consumed {queue} within {timeout:?}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -201,7 +247,11 @@ impl Broker {
             Ok(channel) => channel,
             Err(_) => return,
         };
-        let mut queues = vec![self.names.unrouted_queue(), format!("{}test.events", self.prefix), format!("{}test.replies", self.prefix)];
+        let mut queues = vec![
+            self.names.unrouted_queue(),
+            format!("{}test.events", self.prefix),
+            format!("{}test.replies", self.prefix),
+        ];
         for family in Family::ALL {
             let queue = self.names.family_queue(family);
             queues.push(Names::dead_queue(&queue));
@@ -212,10 +262,19 @@ impl Broker {
         }
         queues.push(Names::dead_queue(&self.names.unrouted_queue()));
         for queue in queues {
-            let _ = channel.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await;
+            let _ = channel
+                .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+                .await;
         }
-        for exchange in [self.names.jobs_exchange(), self.names.events_exchange(), self.names.dead_exchange(), self.names.unrouted_exchange()] {
-            let _ = channel.exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default()).await;
+        for exchange in [
+            self.names.jobs_exchange(),
+            self.names.events_exchange(),
+            self.names.dead_exchange(),
+            self.names.unrouted_exchange(),
+        ] {
+            let _ = channel
+                .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+                .await;
         }
         let _ = self.connection.close(200, "cleanup".into()).await;
     }
@@ -265,7 +324,10 @@ pub fn write_tenant(dir: &Path) {
 }
 
 pub fn job(id: &str, job_type: &str, payload: Value) -> Vec<u8> {
-    serde_json::to_vec(&json!({"v": 1, "id": id, "type": job_type, "tenant_id": "t1", "payload": payload})).expect("job JSON")
+    serde_json::to_vec(
+        &json!({"v": 1, "id": id, "type": job_type, "tenant_id": "t1", "payload": payload}),
+    )
+    .expect("job JSON")
 }
 
 pub fn work(id: &str, payload: Value) -> Vec<u8> {
@@ -326,7 +388,10 @@ impl WorkerProcess {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
                 return status;
             }
-            assert!(Instant::now() < deadline, "worker did not exit within {timeout:?}");
+            assert!(
+                Instant::now() < deadline,
+                "worker did not exit within {timeout:?}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }

@@ -34,6 +34,7 @@ type RunningJobs = HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>;
 
 /// A job that ran to its end: the result event, and whether it came from the store.
 pub struct Executed {
+    pub job_type: JobType,
     pub event: Event,
     pub bytes: Vec<u8>,
     pub repeat: bool,
@@ -74,23 +75,25 @@ impl Pipeline {
         let elapsed = started.elapsed().as_secs_f64();
         match outcome {
             Ok(executed) => {
-                let job_type = executed.event.event_type.clone();
+                let job_type = executed.job_type.as_str();
+                let result_type = executed.event.event_type.clone();
                 let outcome = if executed.repeat { "repeat" } else { "done" };
-                metrics::counter!("jambo_jobs_total", "type" => job_type.clone(), "outcome" => outcome).increment(1);
-                metrics::histogram!("jambo_job_duration_seconds", "type" => job_type.clone())
+                metrics::counter!("jambo_jobs_total", "type" => job_type, "outcome" => outcome)
+                    .increment(1);
+                metrics::histogram!("jambo_job_duration_seconds", "type" => job_type)
                     .record(elapsed);
                 tracing::info!(
                     event = "job_done",
                     job_id = executed.event.job_id.as_deref().unwrap_or(""),
                     tenant = executed.event.tenant_id.as_deref().unwrap_or(""),
-                    result_type = %job_type,
+                    job_type,
                     attempt = message.attempt,
                     repeat = executed.repeat,
                     ms = (elapsed * 1000.0) as u64,
                 );
                 Settlement::Done {
                     result: Outgoing {
-                        routing_key: job_type,
+                        routing_key: result_type,
                         body: executed.bytes,
                     },
                 }
@@ -165,6 +168,7 @@ impl Pipeline {
             Ok(Some(bytes)) => {
                 if let Ok(event) = serde_json::from_slice::<Event>(&bytes) {
                     return Ok(Executed {
+                        job_type: job.job_type,
                         event,
                         bytes,
                         repeat: true,
@@ -203,6 +207,7 @@ impl Pipeline {
             .await
             .map_err(|err| fail(JobError::Storage(err.to_string()), training_opt_in))?;
         Ok(Executed {
+            job_type: job.job_type,
             event,
             bytes,
             repeat: false,

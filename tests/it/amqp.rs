@@ -80,7 +80,7 @@ async fn a_job_comes_back_on_events_and_on_its_reply_queue() {
     assert!(http_get(&ops, "/readyz").starts_with("HTTP/1.1 200"));
     let metrics = http_get(&ops, "/metrics");
     assert!(
-        metrics.contains(r#"jambo_jobs_total{type="test.done",outcome="done"} 2"#),
+        metrics.contains(r#"jambo_jobs_total{type="test.work",outcome="done"} 2"#),
         "{metrics}"
     );
     assert!(metrics.contains("jambo_job_duration_seconds_bucket"));

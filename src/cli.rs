@@ -160,7 +160,8 @@ fn failed(err: impl std::fmt::Display) -> CliError {
 }
 
 /// Runs a parsed command line.
-pub async fn run(cli: Cli) -> Result<(), CliError> {
+/// Loads and validates the configuration for a parsed command line, and starts logging.
+pub fn load_config(cli: &Cli) -> Result<Config, CliError> {
     let http = match &cli.command {
         Command::Run(args) => args.http.clone(),
         _ => None,
@@ -184,6 +185,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         config.log_level = "error".into();
     }
     crate::ops::init_logging(config.log_json, &config.log_level);
+    Ok(config)
+}
+
+/// Runs a parsed command line with its configuration.
+pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
     match cli.command {
         Command::Run(_) => run_worker(config).await,
         Command::Demo => crate::demo::run(config, cli.json).await,

@@ -113,6 +113,9 @@ pub struct RawWorker {
     pub test_jobs: bool,
     /// Jobs of one family processed at once, by family name.
     pub concurrency: BTreeMap<String, usize>,
+    /// Threads of the async runtime (I/O: queue, HTTP, stores). CPU-heavy work (models) runs on
+    /// its own pools, so one thread is enough and avoids cross-thread wake-ups; 0 = one per core.
+    pub async_threads: usize,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -182,6 +185,7 @@ impl Default for RawWorker {
             idempotency_window_hours: 24 * 7,
             test_jobs: false,
             concurrency,
+            async_threads: 1,
         }
     }
 }
@@ -228,6 +232,7 @@ pub struct AmqpConfig {
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
+    pub async_threads: usize,
     pub max_body_bytes: usize,
     pub drain_timeout: Duration,
     pub idempotency_window: Duration,
@@ -464,6 +469,9 @@ fn resolve(
     if w.max_body_bytes < 1024 {
         return Err(bad("worker.max_body_bytes", "must be at least 1024"));
     }
+    if w.async_threads > 256 {
+        return Err(bad("worker.async_threads", "must be at most 256"));
+    }
     if w.idempotency_window_hours == 0 {
         return Err(bad("worker.idempotency_window_hours", "must be at least 1"));
     }
@@ -515,6 +523,11 @@ fn resolve(
             confirm_timeout: Duration::from_millis(a.confirm_timeout_ms),
         },
         worker: WorkerConfig {
+            async_threads: if w.async_threads == 0 {
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            } else {
+                w.async_threads
+            },
             max_body_bytes: w.max_body_bytes,
             drain_timeout: Duration::from_secs(w.drain_timeout_secs),
             idempotency_window: Duration::from_secs(w.idempotency_window_hours * 3600),

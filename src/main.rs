@@ -1,25 +1,15 @@
-//! The `jambo-worker` binary: parses the command line and maps errors to exit codes (2 for bad
-//! usage or input, 1 for any other failure). Everything else lives in the library.
+//! The `jambo-worker` binary: parses the command line, loads the configuration, starts the async
+//! runtime with the configured threads, and maps errors to exit codes (2 for bad usage, input or
+//! configuration, 1 for any other failure). Everything else lives in the library.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use jambo_worker::cli::{Cli, CliError, run};
+use jambo_worker::cli::{Cli, CliError, load_config, run};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
-            return ExitCode::from(1);
-        }
-    };
-    let outcome: anyhow::Result<()> = runtime.block_on(run(cli)).map_err(anyhow::Error::from);
-    match outcome {
+    match start(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -29,4 +19,15 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+fn start(cli: Cli) -> anyhow::Result<()> {
+    let config = load_config(&cli)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.worker.async_threads)
+        .enable_all()
+        .build()
+        .map_err(|err| anyhow::anyhow!("cannot start the async runtime: {err}"))?;
+    runtime.block_on(run(cli, config))?;
+    Ok(())
 }

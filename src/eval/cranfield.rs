@@ -32,7 +32,8 @@ impl Cranfield {
     pub fn load(dir: &Path) -> Result<Cranfield, EvalError> {
         let read = |name: &str| {
             let path = dir.join(name);
-            std::fs::read_to_string(&path).map_err(|err| EvalError::Data(format!("{}: {err}", path.display())))
+            std::fs::read_to_string(&path)
+                .map_err(|err| EvalError::Data(format!("{}: {err}", path.display())))
         };
         let docs = parse_smart(&read("cran.all.1400")?)
             .into_iter()
@@ -45,7 +46,12 @@ impl Cranfield {
         let queries = parse_smart(&read("cran.qry")?)
             .into_iter()
             .enumerate()
-            .map(|(position, (_, fields))| (position as u32 + 1, fields.get(&'W').cloned().unwrap_or_default()))
+            .map(|(position, (_, fields))| {
+                (
+                    position as u32 + 1,
+                    fields.get(&'W').cloned().unwrap_or_default(),
+                )
+            })
             .collect::<Vec<_>>();
         let mut qrels: HashMap<u32, HashMap<u32, i32>> = HashMap::new();
         for (number, line) in read("cranqrel")?.lines().enumerate() {
@@ -54,10 +60,19 @@ impl Cranfield {
                 continue;
             }
             let parsed = (parts.len() == 3)
-                .then(|| Some((parts[0].parse().ok()?, parts[1].parse().ok()?, parts[2].parse().ok()?)))
+                .then(|| {
+                    Some((
+                        parts[0].parse().ok()?,
+                        parts[1].parse().ok()?,
+                        parts[2].parse().ok()?,
+                    ))
+                })
                 .flatten();
             let Some((query, doc, grade)) = parsed else {
-                return Err(EvalError::Data(format!("cranqrel line {}: expected `query doc grade`", number + 1)));
+                return Err(EvalError::Data(format!(
+                    "cranqrel line {}: expected `query doc grade`",
+                    number + 1
+                )));
             };
             qrels.entry(query).or_default().insert(doc, grade);
         }
@@ -68,7 +83,11 @@ impl Cranfield {
                 queries.len()
             )));
         }
-        Ok(Cranfield { docs, queries, qrels })
+        Ok(Cranfield {
+            docs,
+            queries,
+            qrels,
+        })
     }
 }
 
@@ -122,21 +141,40 @@ pub fn ndcg_at(k: usize, ranked: &[u32], judged: &HashMap<u32, i32>, gains: Gain
         .iter()
         .take(k)
         .enumerate()
-        .map(|(rank, doc)| gain(judged.get(doc).copied().unwrap_or(0), gains) / (rank as f64 + 2.0).log2())
+        .map(|(rank, doc)| {
+            gain(judged.get(doc).copied().unwrap_or(0), gains) / (rank as f64 + 2.0).log2()
+        })
         .sum();
-    let mut ideal: Vec<f64> = judged.values().map(|g| gain(*g, gains)).filter(|g| *g > 0.0).collect();
+    let mut ideal: Vec<f64> = judged
+        .values()
+        .map(|g| gain(*g, gains))
+        .filter(|g| *g > 0.0)
+        .collect();
     ideal.sort_by(|a, b| b.total_cmp(a));
-    let idcg: f64 = ideal.iter().take(k).enumerate().map(|(rank, g)| g / (rank as f64 + 2.0).log2()).sum();
+    let idcg: f64 = ideal
+        .iter()
+        .take(k)
+        .enumerate()
+        .map(|(rank, g)| g / (rank as f64 + 2.0).log2())
+        .sum();
     if idcg == 0.0 { 0.0 } else { dcg / idcg }
 }
 
 /// Share of the relevant documents (gain > 0) found in the top k.
 pub fn recall_at(k: usize, ranked: &[u32], judged: &HashMap<u32, i32>, gains: Gains) -> f64 {
-    let relevant: Vec<u32> = judged.iter().filter(|(_, g)| gain(**g, gains) > 0.0).map(|(d, _)| *d).collect();
+    let relevant: Vec<u32> = judged
+        .iter()
+        .filter(|(_, g)| gain(**g, gains) > 0.0)
+        .map(|(d, _)| *d)
+        .collect();
     if relevant.is_empty() {
         return 0.0;
     }
-    let found = ranked.iter().take(k).filter(|d| relevant.contains(d)).count();
+    let found = ranked
+        .iter()
+        .take(k)
+        .filter(|d| relevant.contains(d))
+        .count();
     found as f64 / relevant.len() as f64
 }
 
@@ -157,7 +195,8 @@ mod tests {
 
     #[test]
     fn parses_smart_records() {
-        let records = parse_smart(".I 1\n.T\nflow\nover wings\n.W\nan abstract\n.I 2\n.W\nsecond\n");
+        let records =
+            parse_smart(".I 1\n.T\nflow\nover wings\n.W\nan abstract\n.I 2\n.W\nsecond\n");
         assert_eq!(records.len(), 2);
         assert_eq!(records[0].1[&'T'], "flow over wings");
         assert_eq!(records[1].1[&'W'], "second");

@@ -264,12 +264,24 @@ async fn kill_9_with_1000_jobs_in_flight_loses_none_and_runs_each_once() {
             .await;
     }
     let env = [
-        ("JAMBO__AMQP__PREFETCH", "500"),
-        ("JAMBO__WORKER__CONCURRENCY__TEST", "200"),
+        ("JAMBO__AMQP__PREFETCH", "1000"),
+        ("JAMBO__WORKER__CONCURRENCY__TEST", "100"),
     ];
     let mut worker = WorkerProcess::start(&prefix, data.path(), &env);
-    let mut got = broker.take(&events, 100, LONG).await;
+    let mut got = broker.take(&events, 50, LONG).await;
+    // Every job has been delivered to the worker (none is ready in the queue) and most are
+    // unfinished: they are in flight when the worker dies.
+    let queue = broker.names.family_queue(Family::Test);
+    while broker.depth(&queue).await > 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     worker.kill9();
+    let finished_before_kill = broker.drain(&events).await;
+    assert!(
+        got.len() + finished_before_kill.len() < JOBS,
+        "jobs were in flight at the kill"
+    );
+    got.extend(finished_before_kill);
     let _restarted = WorkerProcess::start(&prefix, data.path(), &env);
 
     let mut nonces: HashMap<String, HashSet<String>> = HashMap::new();

@@ -14,7 +14,7 @@ use crate::handlers::Handlers;
 use crate::job::Family;
 use crate::pipeline::Pipeline;
 use crate::queue::stdio::StdioQueue;
-use crate::queue::{Message, Queue};
+use crate::queue::{Discard, Message, Queue};
 use crate::store::{JobStore, RedbJobStore};
 use crate::tenant::TenantStore;
 use crate::worker::{Stopped, Worker};
@@ -397,24 +397,27 @@ async fn execute_once(config: &Config, job: Value) -> Result<crate::pipeline::Ex
         redelivered: false,
         published_at: None,
     };
-    pipeline.execute(&message).await.map_err(|failure| {
-        let error = failure.error;
-        let bad_input = matches!(
-            error,
-            JobError::TooLarge { .. }
-                | JobError::InvalidUtf8 { .. }
-                | JobError::InvalidJson(_)
-                | JobError::Invalid(_)
-                | JobError::UnsupportedVersion(_)
-                | JobError::UnknownType(_)
-                | JobError::UnknownTenant(_)
-        );
-        if bad_input {
-            CliError::Usage(error.to_string())
-        } else {
-            CliError::Failed(error.to_string())
-        }
-    })
+    pipeline
+        .execute(&message, &Discard)
+        .await
+        .map_err(|failure| {
+            let error = failure.error;
+            let bad_input = matches!(
+                error,
+                JobError::TooLarge { .. }
+                    | JobError::InvalidUtf8 { .. }
+                    | JobError::InvalidJson(_)
+                    | JobError::Invalid(_)
+                    | JobError::UnsupportedVersion(_)
+                    | JobError::UnknownType(_)
+                    | JobError::UnknownTenant(_)
+            );
+            if bad_input {
+                CliError::Usage(error.to_string())
+            } else {
+                CliError::Failed(error.to_string())
+            }
+        })
 }
 
 fn print_outcome(executed: crate::pipeline::Executed, json_out: bool) -> Result<(), CliError> {

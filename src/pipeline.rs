@@ -13,7 +13,7 @@ use crate::error::{Disposition, JobError, retry_delay};
 use crate::event::{Event, Privacy};
 use crate::handlers::{Handlers, JobContext};
 use crate::job::{DecodeLimits, Job, JobHeader, JobType, Payload, decode};
-use crate::queue::{FailureInfo, Message, Outgoing, Settlement};
+use crate::queue::{FailureInfo, Message, Outgoing, Publisher, Settlement};
 use crate::store::JobStore;
 use crate::tenant::TenantStore;
 
@@ -69,9 +69,9 @@ impl Pipeline {
     }
 
     /// Processes one message and says how to settle it.
-    pub async fn process(&self, message: &Message) -> Settlement {
+    pub async fn process(&self, message: &Message, events: &dyn Publisher) -> Settlement {
         let started = Instant::now();
-        let outcome = self.execute(message).await;
+        let outcome = self.execute(message, events).await;
         let elapsed = started.elapsed().as_secs_f64();
         match outcome {
             Ok(executed) => {
@@ -103,7 +103,11 @@ impl Pipeline {
     }
 
     /// Runs the job behind a message: decode, tenant, idempotency, handler, store.
-    pub async fn execute(&self, message: &Message) -> Result<Executed, Failed> {
+    pub async fn execute(
+        &self,
+        message: &Message,
+        events: &dyn Publisher,
+    ) -> Result<Executed, Failed> {
         let job = decode(&message.body, self.limits).map_err(|error| Failed {
             header: JobHeader::sniff(&message.body),
             error,
@@ -137,7 +141,7 @@ impl Pipeline {
         let slot = self.lock_running().entry(key.clone()).or_default().clone();
         let outcome = {
             let _running = slot.lock().await;
-            self.run_once(&job, message, tenant, training_opt_in, &fail)
+            self.run_once(&job, message, tenant, training_opt_in, events, &fail)
                 .await
         };
         let mut running = self.lock_running();
@@ -162,6 +166,7 @@ impl Pipeline {
         message: &Message,
         tenant: Option<Arc<crate::tenant::TenantSettings>>,
         training_opt_in: bool,
+        events: &dyn Publisher,
         fail: &(dyn Fn(JobError, bool) -> Failed + Sync),
     ) -> Result<Executed, Failed> {
         match self.store.get(&job.tenant_id, &job.id).await {
@@ -184,6 +189,7 @@ impl Pipeline {
             job,
             attempt: message.attempt,
             tenant,
+            events,
         };
         let output = self
             .handlers

@@ -91,7 +91,7 @@ impl Worker {
                         } else {
                             Guard::Shared(self.barrier.clone().read_owned().await)
                         };
-                        tracker.spawn(process_one(delivery, limit, guard, self.pipeline.clone(), stopping.clone(), abort.clone()));
+                        tracker.spawn(process_one(delivery, limit, guard, self.pipeline.clone(), self.queue.clone(), stopping.clone(), abort.clone()));
                     }
                     None => {
                         input_ended = true;
@@ -147,6 +147,7 @@ async fn process_one(
     limit: Arc<Semaphore>,
     _guard: Guard,
     pipeline: Arc<Pipeline>,
+    events: Arc<dyn Queue>,
     stopping: CancellationToken,
     abort: CancellationToken,
 ) {
@@ -162,7 +163,7 @@ async fn process_one(
         Settlement::Requeue
     } else {
         tokio::select! {
-            settlement = pipeline.process(&delivery.message) => settlement,
+            settlement = pipeline.process(&delivery.message, events.as_ref()) => settlement,
             _ = abort.cancelled() => Settlement::Requeue,
         }
     };

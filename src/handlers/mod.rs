@@ -11,8 +11,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::error::JobError;
-use crate::event::Privacy;
+use crate::event::{Event, Privacy};
 use crate::job::{Job, Payload};
+use crate::queue::{Outgoing, Publisher};
 use crate::tenant::{TenantSettings, TenantStore};
 
 /// What a handler sees of a job.
@@ -22,6 +23,33 @@ pub struct JobContext<'a> {
     pub attempt: u32,
     /// The tenant's settings (for `tenant.configure`, the new ones).
     pub tenant: Option<Arc<TenantSettings>>,
+    /// Where progress events of a long job go.
+    pub events: &'a dyn Publisher,
+}
+
+impl JobContext<'_> {
+    /// Publishes an event about this job that is not its result (e.g. `source.progress`). Best
+    /// effort: a failure is logged, never fails the job.
+    pub async fn progress(&self, event_type: &str, result: Value) {
+        let event = Event {
+            v: 1,
+            job_id: Some(self.job.id.clone()),
+            event_type: event_type.to_owned(),
+            tenant_id: Some(self.job.tenant_id.clone()),
+            result,
+            privacy: Privacy {
+                training_opt_in: self.tenant.as_ref().is_some_and(|t| t.ai.training_opt_in),
+                ..Privacy::default()
+            },
+        };
+        let outgoing = Outgoing {
+            routing_key: event.event_type.clone(),
+            body: event.to_bytes(),
+        };
+        if let Err(err) = self.events.publish(&outgoing).await {
+            tracing::warn!(event = "progress_publish_failed", job_id = %self.job.id, error = %err);
+        }
+    }
 }
 
 /// What a handler produces: the `result` object and what it did with personal data.

@@ -33,7 +33,8 @@ use tokio::sync::{Mutex, RwLock, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    Delivery, FailureInfo, Health, Message, Outgoing, Queue, QueueError, Settle, Settlement,
+    Delivery, FailureInfo, Health, Message, Outgoing, Publisher, Queue, QueueError, Settle,
+    Settlement,
 };
 use crate::config::{AmqpConfig, redact_url};
 use crate::job::Family;
@@ -626,6 +627,17 @@ async fn supervise(shared: Arc<Shared>, tx: mpsc::Sender<Delivery>, mut lost: mp
                 }
             }
         }
+    }
+}
+
+#[async_trait]
+impl Publisher for AmqpQueue {
+    async fn publish(&self, event: &Outgoing) -> Result<(), QueueError> {
+        let properties = json_properties().with_type(event.routing_key.as_str().into());
+        let events = self.shared.names.events_exchange();
+        self.shared
+            .publish(&events, &event.routing_key, &event.body, properties, false)
+            .await
     }
 }
 

@@ -125,9 +125,26 @@ pub enum Health {
     Closed,
 }
 
+/// Where events that are not a job's result go (progress of a long job). Best effort: a lost
+/// progress event is not worth a retry.
+#[async_trait]
+pub trait Publisher: Send + Sync {
+    async fn publish(&self, event: &Outgoing) -> Result<(), QueueError>;
+}
+
+/// Drops every event (one-shot commands that report progress otherwise).
+pub struct Discard;
+
+#[async_trait]
+impl Publisher for Discard {
+    async fn publish(&self, _event: &Outgoing) -> Result<(), QueueError> {
+        Ok(())
+    }
+}
+
 /// A source of jobs and a sink for results.
 #[async_trait]
-pub trait Queue: Send + Sync {
+pub trait Queue: Publisher {
     /// The next delivery, waiting for one; `None` once the queue is closed and drained (end of
     /// stdin, or intake stopped).
     async fn receive(&self) -> Option<Delivery>;

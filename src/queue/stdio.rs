@@ -14,7 +14,9 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::{Delivery, Health, Message, Outgoing, Queue, QueueError, Settle, Settlement};
+use super::{
+    Delivery, Health, Message, Outgoing, Publisher, Queue, QueueError, Settle, Settlement,
+};
 
 type Writer = Box<dyn AsyncWrite + Unpin + Send>;
 
@@ -148,6 +150,13 @@ async fn read_line_bounded(
             }
             return Ok(true);
         }
+    }
+}
+
+#[async_trait]
+impl Publisher for StdioQueue {
+    async fn publish(&self, event: &Outgoing) -> Result<(), QueueError> {
+        self.shared.emit(event).await
     }
 }
 

@@ -1,5 +1,6 @@
 //! The contract of the `Queue` trait, run against every implementation (the embedded stdio queue
-//! and RabbitMQ): a settled message publishes what its settlement says, a retried one comes back
+//! and RabbitMQ): a progress event is published on its own, a settled message publishes what its
+//! settlement says, a retried one comes back
 //! with its attempt raised, a dead-lettered one keeps its body and reason, a requeued one is not
 //! lost, and stopping intake ends `receive`.
 
@@ -55,6 +56,14 @@ fn failure() -> FailureInfo {
 }
 
 async fn conformance(harness: &dyn Harness) {
+    // an event that is not a result (progress) is published on its own
+    harness
+        .queue()
+        .publish(&outgoing("progress-0"))
+        .await
+        .unwrap();
+    assert_eq!(harness.next_published().await, b"progress-0");
+
     // done: the result is published
     harness.inject(br#"{"n":1}"#).await;
     let delivery = receive(harness).await;

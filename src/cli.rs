@@ -208,9 +208,45 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
         }
         Command::Ingest(_) => Err(failed("ingest is not implemented yet (knowledge)")),
         Command::Search(_) => Err(failed("search is not implemented yet (knowledge)")),
-        Command::Redact(_) => Err(failed("redact is not implemented yet (privacy)")),
-        Command::Eval(_) => Err(failed("eval is not implemented yet")),
+        Command::Redact(args) => redact(&config, &args, cli.json),
+        Command::Eval(args) => crate::eval::run(&config, &args.task, &args.data, cli.json),
     }
+}
+
+/// The redactor of this configuration (name lists from the model cache when present).
+pub fn redactor(config: &Config) -> crate::privacy::redact::Redactor {
+    use crate::privacy::redact::{Redactor, RedactorConfig};
+    Redactor::new(RedactorConfig {
+        name_lists_dir: Some(config.models_dir.join("names")),
+        ..RedactorConfig::default()
+    })
+}
+
+/// `redact`: placeholders in the text, entities with byte offsets into the input.
+fn redact(config: &Config, args: &RedactArgs, json_out: bool) -> Result<(), CliError> {
+    use crate::privacy::redact::Pseudonymizer;
+    let bytes = read_input(&args.input)?;
+    let redacted = Pseudonymizer::new().redact_bytes(&redactor(config), &bytes);
+    if json_out {
+        let out = json!({"text": redacted.text, "entities": redacted.entities});
+        println!("{out}");
+    } else {
+        println!("{}", redacted.text);
+        let counts: Vec<String> = redacted
+            .counts_by_type
+            .iter()
+            .map(|(kind, n)| format!("{n} {kind}"))
+            .collect();
+        eprintln!(
+            "redacted: {}",
+            if counts.is_empty() {
+                "nothing".into()
+            } else {
+                counts.join(", ")
+            }
+        );
+    }
+    Ok(())
 }
 
 /// The job families this configuration consumes.

@@ -60,6 +60,16 @@ pub struct RawConfig {
     pub amqp: RawAmqp,
     pub worker: RawWorker,
     pub openai: RawOpenAi,
+    pub models: RawModels,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawModels {
+    /// The model cache shared by every data dir (weights, tokenizers, name lists), filled by
+    /// `scripts/fetch-models.sh`. Default: `$JAMBO_MODEL_CACHE`, else
+    /// `$XDG_CACHE_HOME/jambo-worker/models`, else `~/.cache/jambo-worker/models`.
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -136,6 +146,7 @@ impl Default for RawConfig {
             amqp: RawAmqp::default(),
             worker: RawWorker::default(),
             openai: RawOpenAi::default(),
+            models: RawModels::default(),
         }
     }
 }
@@ -213,6 +224,8 @@ pub struct Config {
     pub amqp: AmqpConfig,
     pub worker: WorkerConfig,
     pub openai: OpenAiConfig,
+    /// The model cache (see [`RawModels::dir`]).
+    pub models_dir: PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -287,6 +300,14 @@ impl Config {
             var("JAMBO__OPENAI__API_KEY").or_else(|| var("OPENAI_API_KEY")),
             raw.openai.api_key_file.as_deref(),
         )?;
+        let default_models = var("JAMBO_MODEL_CACHE")
+            .map(PathBuf::from)
+            .or_else(|| var("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("jambo-worker/models")))
+            .or_else(|| var("HOME").map(|d| PathBuf::from(d).join(".cache/jambo-worker/models")))
+            .unwrap_or_else(|| PathBuf::from(".cache/jambo-worker/models"));
+        if raw.models.dir.is_none() {
+            raw.models.dir = Some(default_models);
+        }
         let mut config = resolve(raw, password, api_key)?;
         if config.openai.base_url.is_none() {
             config.openai.base_url = var("OPENAI_BASE_URL");
@@ -542,6 +563,7 @@ fn resolve(
             model: raw.openai.model.clone(),
             api_key,
         },
+        models_dir: raw.models.dir.clone().unwrap_or_default(),
     })
 }
 

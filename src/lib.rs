@@ -11,6 +11,7 @@ pub mod handlers;
 pub mod job;
 pub mod ops;
 pub mod pipeline;
+pub mod privacy;
 pub mod queue;
 pub mod store;
 pub mod tenant;

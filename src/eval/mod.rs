@@ -13,3 +13,67 @@ pub enum EvalError {
     #[error("eval: {0}")]
     Failed(String),
 }
+
+use std::path::Path;
+
+use crate::cli::CliError;
+use crate::config::Config;
+
+/// Runs `eval TASK --data PATH` and prints its table (or JSON).
+pub fn run(config: &Config, task: &str, data: &Path, json: bool) -> Result<(), CliError> {
+    let report = match task {
+        "redact" => redact(config, data)?,
+        other => {
+            return Err(CliError::Failed(format!(
+                "eval {other} is not implemented yet"
+            )));
+        }
+    };
+    if json {
+        println!("{}", report.json);
+    } else {
+        println!("{}", report.table);
+    }
+    Ok(())
+}
+
+/// What an evaluation prints.
+struct Report {
+    table: String,
+    json: serde_json::Value,
+}
+
+/// PII redaction on Presidio's synthetic evaluation set (`synth_dataset_v2.json`).
+fn redact(config: &Config, data: &Path) -> Result<Report, CliError> {
+    use crate::privacy::redact::eval::{Sample, evaluate};
+    let path = if data.is_dir() {
+        data.join("synth_dataset_v2.json")
+    } else {
+        data.to_owned()
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|err| CliError::Usage(format!("{}: {err}", path.display())))?;
+    let samples: Vec<Sample> = serde_json::from_str(&text)
+        .map_err(|err| CliError::Usage(format!("{}: {err}", path.display())))?;
+    let report = evaluate(&crate::cli::redactor(config), &samples);
+    let per_type: serde_json::Map<String, serde_json::Value> = report
+        .per_type
+        .iter()
+        .map(|(kind, c)| {
+            let scores =
+                serde_json::json!({"precision": c.precision(), "recall": c.recall(), "f2": c.f2()});
+            (kind.to_string(), scores)
+        })
+        .collect();
+    let any = &report.any_pii_tokens;
+    let json = serde_json::json!({
+        "task": "redact",
+        "documents": report.documents,
+        "any_pii": {"precision": any.precision(), "recall": any.recall(), "f2": any.f2()},
+        "per_type": per_type,
+    });
+    Ok(Report {
+        table: report.to_string(),
+        json,
+    })
+}

@@ -100,3 +100,64 @@ fn demo_runs_on_embedded_defaults() {
     assert!(events.iter().any(|e| e["type"] == "tenant.configured"));
     assert_eq!(events.len(), jambo_worker::demo::DEMO_JOBS.lines().count());
 }
+
+#[test]
+fn redact_prints_placeholders_and_byte_offsets_into_the_input() {
+    use std::io::Write;
+    let input =
+        "Grüße, ich bin Anna Schmidt: anna.schmidt@example.de, IBAN DE89 3704 0044 0532 0130 00";
+    let mut child = Command::new(worker_binary())
+        .args(["--json", "redact", "-"])
+        .env("JAMBO__LOG__LEVEL", "error")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let out: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let text = out["text"].as_str().unwrap();
+    assert!(
+        text.contains("<EMAIL_1>") && text.contains("<IBAN_1>"),
+        "{text}"
+    );
+    assert!(!text.contains("anna.schmidt@example.de"));
+    for entity in out["entities"].as_array().unwrap() {
+        let (start, end) = (
+            entity["start"].as_u64().unwrap() as usize,
+            entity["end"].as_u64().unwrap() as usize,
+        );
+        let value = &input[start..end];
+        match entity["type"].as_str().unwrap() {
+            "EMAIL" => assert_eq!(value, "anna.schmidt@example.de"),
+            "IBAN" => assert_eq!(value, "DE89 3704 0044 0532 0130 00"),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn eval_redact_reports_scores_on_the_presidio_set() {
+    let data = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/datasets/presidio_synth/synth_dataset_v2.json"
+    );
+    let output = jambo(&["--json", "eval", "redact", "--data", data], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["documents"], 1500);
+    let f2 = report["any_pii"]["f2"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&f2));
+    assert_eq!(
+        jambo(&["eval", "redact", "--data", "/nonexistent"], &[])
+            .status
+            .code(),
+        Some(2)
+    );
+}

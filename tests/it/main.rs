@@ -5,9 +5,12 @@
 //!   reconnect, SIGTERM)
 //! - `stdio`: the embedded queue through the binary (JSONL in and out)
 //! - `cli`: exit codes and messages of the command line
+//! - `redact_properties`: property tests of the PII redactor (restore(redact(x)) == x, redacting
+//!   redacted text changes nothing, offsets valid, never panics)
 
 mod amqp;
 mod cli;
 mod queue_conformance;
+mod redact_properties;
 mod stdio;
 mod support;

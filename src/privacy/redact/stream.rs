@@ -1,0 +1,227 @@
+//! Bounded-memory redaction of arbitrarily large input: the text is read in windows of about
+//! [`WINDOW`] bytes, cut at whitespace, with [`CONTEXT`] bytes of the previous window kept as
+//! left context so cue-based detectors still see what came before.
+//!
+//! Invariant: a window's output ends at a cut that no detected entity crosses (the cut moves to
+//! the entity's start, or past its end when the entity starts the window), so every entity is
+//! replaced whole exactly once. Memory is bounded by the window plus the job's placeholder map.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+
+use super::Redactor;
+use super::entity::{Entity, EntityType};
+use super::pseudonym::Pseudonymizer;
+use super::text::floor_boundary;
+
+/// Bytes of new text per window.
+pub const WINDOW: usize = 64 * 1024;
+/// Bytes of already-written text kept as left context for the next window, and of look-ahead
+/// past a window's cut.
+pub const CONTEXT: usize = 1024;
+
+/// Totals of a streamed redaction (no content).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StreamSummary {
+    pub bytes_read: u64,
+    pub counts_by_type: BTreeMap<EntityType, usize>,
+}
+
+/// Redacts everything `reader` yields into `writer`, decoding lossily like
+/// [`Pseudonymizer::redact_bytes`]; placeholders come from `pseudonymizer`, so the output can be
+/// restored with it.
+pub fn redact_stream<R: Read, W: Write>(
+    redactor: &Redactor,
+    pseudonymizer: &mut Pseudonymizer,
+    mut reader: R,
+    mut writer: W,
+) -> io::Result<StreamSummary> {
+    let mut summary = StreamSummary::default();
+    let mut decoder = Utf8Decoder::default();
+    let mut window = String::new();
+    // window[..written] is context that was already written out
+    let mut written = 0;
+    let mut block = vec![0u8; 16 * 1024];
+    let mut eof = false;
+    loop {
+        while !eof && window.len() - written < WINDOW {
+            let n = read_retrying(&mut reader, &mut block)?;
+            summary.bytes_read += n as u64;
+            eof = n == 0;
+            decoder.decode(block.get(..n).unwrap_or(&[]), eof, &mut window);
+        }
+        if written == window.len() {
+            break;
+        }
+        let entities = redactor.detect(&window);
+        let cut = if eof {
+            window.len()
+        } else {
+            safe_cut(&window, written, &entities)
+        };
+        let own: Vec<Entity> = entities
+            .into_iter()
+            .filter(|e| e.start >= written && e.end <= cut)
+            .map(|e| Entity {
+                start: e.start - written,
+                end: e.end - written,
+                ..e
+            })
+            .collect();
+        let redacted = pseudonymizer.replace(window.get(written..cut).unwrap_or(""), own);
+        writer.write_all(redacted.text.as_bytes())?;
+        for (kind, n) in redacted.counts_by_type {
+            *summary.counts_by_type.entry(kind).or_insert(0) += n;
+        }
+        let keep_from = context_start(&window, cut);
+        window.drain(..keep_from);
+        written = cut - keep_from;
+    }
+    writer.flush()?;
+    Ok(summary)
+}
+
+/// Where this window's output ends: the last whitespace in the second half of the new text
+/// that still leaves [`CONTEXT`] bytes of look-ahead, moved so that no entity crosses it.
+fn safe_cut(window: &str, written: usize, entities: &[Entity]) -> usize {
+    let from = floor_boundary(window, written + (window.len() - written) / 2);
+    let to = floor_boundary(window, window.len().saturating_sub(CONTEXT)).max(from);
+    let mut cut = window
+        .get(from..to)
+        .and_then(|region| region.rfind(char::is_whitespace))
+        .map_or(to, |i| from + i);
+    if cut <= written {
+        cut = window.len();
+    }
+    if let Some(crossing) = entities.iter().find(|e| e.start < cut && cut < e.end) {
+        cut = if crossing.start > written {
+            crossing.start
+        } else {
+            crossing.end
+        };
+    }
+    cut
+}
+
+/// The start of the context kept for the next window: about [`CONTEXT`] bytes before `cut`,
+/// moved forward to a whitespace so no word is cut in half.
+fn context_start(window: &str, cut: usize) -> usize {
+    let start = floor_boundary(window, cut.saturating_sub(CONTEXT));
+    let region = window.get(start..cut).unwrap_or("");
+    region.find(char::is_whitespace).map_or(cut, |i| start + i)
+}
+
+fn read_retrying<R: Read>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match reader.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+/// Incremental lossy UTF-8 decoding: an incomplete sequence at the end of a block waits for the
+/// next block; every invalid sequence becomes one U+FFFD, as in `String::from_utf8_lossy`.
+#[derive(Default)]
+struct Utf8Decoder {
+    pending: Vec<u8>,
+}
+
+impl Utf8Decoder {
+    fn decode(&mut self, block: &[u8], eof: bool, out: &mut String) {
+        self.pending.extend_from_slice(block);
+        let mut rest: &[u8] = &self.pending;
+        loop {
+            match std::str::from_utf8(rest) {
+                Ok(valid) => {
+                    out.push_str(valid);
+                    rest = &[];
+                    break;
+                }
+                Err(e) => {
+                    let (valid, after) = rest.split_at(e.valid_up_to());
+                    out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                    match e.error_len() {
+                        Some(len) => {
+                            out.push(char::REPLACEMENT_CHARACTER);
+                            rest = after.get(len..).unwrap_or(&[]);
+                        }
+                        None if eof => {
+                            out.push(char::REPLACEMENT_CHARACTER);
+                            rest = &[];
+                            break;
+                        }
+                        None => {
+                            rest = after;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        self.pending = rest.to_vec();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::RedactorConfig;
+    use super::*;
+
+    #[test]
+    fn streamed_output_matches_whole_text_redaction() {
+        let redactor = Redactor::new(RedactorConfig::default());
+        let line = "Contact jo@example.com or card 4111 1111 1111 1111, ip 10.0.0.1 — Grüße! ";
+        let text = line.repeat(5000);
+        let mut streamed = Vec::new();
+        let mut p1 = Pseudonymizer::new();
+        let summary = redact_stream(&redactor, &mut p1, text.as_bytes(), &mut streamed).unwrap();
+        let mut p2 = Pseudonymizer::new();
+        let whole = p2.redact(&redactor, &text);
+        let streamed = String::from_utf8(streamed).unwrap();
+        let first_diff = streamed
+            .bytes()
+            .zip(whole.text.bytes())
+            .position(|(a, b)| a != b);
+        let around = |s: &str, i: usize| {
+            s.get(i.saturating_sub(60)..(i + 60).min(s.len()))
+                .unwrap_or("")
+                .to_owned()
+        };
+        let context = first_diff.map(|i| (around(&streamed, i), around(&whole.text, i)));
+        assert_eq!((context, streamed.len()), (None, whole.text.len()));
+        assert_eq!(summary.counts_by_type, whole.counts_by_type);
+        assert_eq!(summary.bytes_read, text.len() as u64);
+    }
+
+    #[test]
+    fn invalid_utf8_split_across_blocks() {
+        let mut decoder = Utf8Decoder::default();
+        let mut out = String::new();
+        let bytes = "aé€😀".as_bytes();
+        for b in bytes {
+            decoder.decode(&[*b], false, &mut out);
+        }
+        decoder.decode(b"\xff\xe2\x82", true, &mut out);
+        assert_eq!(out, "aé€😀\u{fffd}\u{fffd}");
+        assert_eq!(
+            out,
+            String::from_utf8_lossy(b"a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xff\xe2\x82")
+        );
+    }
+
+    #[test]
+    fn text_without_whitespace_still_progresses() {
+        let redactor = Redactor::new(RedactorConfig::default());
+        let text = "x".repeat(3 * WINDOW + 17);
+        let mut out = Vec::new();
+        redact_stream(
+            &redactor,
+            &mut Pseudonymizer::new(),
+            text.as_bytes(),
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(out, text.as_bytes());
+    }
+}

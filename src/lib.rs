@@ -9,6 +9,7 @@ pub mod eval;
 pub mod event;
 pub mod handlers;
 pub mod job;
+pub mod knowledge;
 pub mod ops;
 pub mod pipeline;
 pub mod privacy;

@@ -5,11 +5,13 @@
 //!   reconnect, SIGTERM)
 //! - `stdio`: the embedded queue through the binary (JSONL in and out)
 //! - `cli`: exit codes and messages of the command line
+//! - `knowledge`: extraction of pages and files, token chunking (snapshots, properties)
 //! - `redact_properties`: property tests of the PII redactor (restore(redact(x)) == x, redacting
 //!   redacted text changes nothing, offsets valid, never panics)
 
 mod amqp;
 mod cli;
+mod knowledge;
 mod queue_conformance;
 mod redact_properties;
 mod stdio;

@@ -1,0 +1,14 @@
+//! Knowledge: extraction and chunking. Modules:
+//! - `support`: fixture loading, readable renderings of documents and chunks for snapshots
+//! - `extract_html`: main content, chrome removal, structure, charsets, language, bad input
+//! - `extract_files`: Markdown, plain text, PDF and the by-extension dispatch
+//! - `boilerplate`: blocks repeated across the pages of one site
+//! - `chunking`: breaks, overlap, context, config validation, hostile text
+//! - `properties`: proptest invariants of the chunker and of extraction on arbitrary input
+
+mod boilerplate;
+mod chunking;
+mod extract_files;
+mod extract_html;
+mod properties;
+mod support;

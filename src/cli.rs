@@ -424,15 +424,7 @@ async fn run_one(
 
 async fn execute_once(config: &Config, job: Value) -> Result<crate::pipeline::Executed, CliError> {
     let pipeline = build_pipeline(config)?;
-    let message = Message {
-        body: serde_json::to_vec(&job).map_err(failed)?,
-        attempt: 1,
-        family: None,
-        reply_to: None,
-        correlation_id: None,
-        redelivered: false,
-        published_at: None,
-    };
+    let message = Message::new(serde_json::to_vec(&job).map_err(failed)?);
     pipeline
         .execute(&message, &Discard)
         .await

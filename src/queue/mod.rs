@@ -36,6 +36,21 @@ pub struct Message {
     pub published_at: Option<OffsetDateTime>,
 }
 
+impl Message {
+    /// A first delivery with no broker metadata (a line of stdin, a one-shot command).
+    pub fn new(body: Vec<u8>) -> Message {
+        Message {
+            body,
+            attempt: 1,
+            family: None,
+            reply_to: None,
+            correlation_id: None,
+            redelivered: false,
+            published_at: None,
+        }
+    }
+}
+
 /// An event to publish: its routing key (the event type) and JSON body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outgoing {

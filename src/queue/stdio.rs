@@ -93,15 +93,7 @@ async fn read_lines(
             Ok(false) => return,
             Ok(true) if line.iter().all(u8::is_ascii_whitespace) => continue,
             Ok(true) => {
-                let message = Message {
-                    body: std::mem::take(&mut line),
-                    attempt: 1,
-                    family: None,
-                    reply_to: None,
-                    correlation_id: None,
-                    redelivered: false,
-                    published_at: None,
-                };
+                let message = Message::new(std::mem::take(&mut line));
                 let settler = StdioSettler {
                     shared: shared.clone(),
                     requeue: tx.clone(),

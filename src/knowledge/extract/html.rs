@@ -9,6 +9,7 @@
 
 use scraper::{ElementRef, Html, Node};
 
+use super::blocks::BlockSink;
 use super::language;
 use super::normalize::{normalize_code, normalize_whitespace, title_from_url};
 use super::{Block, BlockKind, Document};
@@ -136,15 +137,11 @@ const INLINE_TAGS: &[&str] = &[
 
 /// Accumulates blocks while walking the content tree.
 struct BlockBuilder {
-    blocks: Vec<Block>,
-    /// Open headings as (level, text), outermost first; a new heading closes deeper ones.
-    open_headings: Vec<(u8, String)>,
+    sink: BlockSink,
     /// Inline text not yet turned into a block.
     pending_inline: String,
     /// Nesting of `<ul>`/`<ol>`, for the depth of list items.
     list_depth: u8,
-    /// How many `<li>` enclose the walk; pending text inside one becomes a list item.
-    open_list_items: Vec<u8>,
     /// Inside `<main>` or `<article>`, a `<header>` is the article's header (title, byline)
     /// rather than the site banner, so it is kept.
     inside_main_content: bool,
@@ -159,11 +156,9 @@ const MAX_NESTING: usize = 200;
 impl BlockBuilder {
     fn new(inside_main_content: bool) -> Self {
         Self {
-            blocks: Vec::new(),
-            open_headings: Vec::new(),
+            sink: BlockSink::default(),
             pending_inline: String::new(),
             list_depth: 0,
-            open_list_items: Vec::new(),
             inside_main_content,
             nesting: 0,
         }
@@ -171,7 +166,7 @@ impl BlockBuilder {
 
     fn finish(mut self) -> Vec<Block> {
         self.flush_inline();
-        self.blocks
+        self.sink.blocks
     }
 
     fn walk_children(&mut self, element: ElementRef<'_>) {
@@ -215,12 +210,12 @@ impl BlockBuilder {
             "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
                 let level = name.as_bytes()[1] - b'0';
                 let text = normalize_whitespace(&inline_text(element));
-                self.push_heading(level, text);
+                self.sink.push_heading(level, text);
             }
             "pre" => {
                 let text = normalize_code(&element.text().collect::<String>());
                 let language = code_language(element);
-                self.push_block(BlockKind::Code { language }, text);
+                self.sink.push_block(BlockKind::Code { language }, text);
             }
             "table" => self.walk_table(element),
             "ul" | "ol" | "menu" => {
@@ -230,10 +225,10 @@ impl BlockBuilder {
                 self.list_depth = self.list_depth.saturating_sub(1);
             }
             "li" => {
-                self.open_list_items.push(self.list_depth.max(1));
+                self.sink.open_list_item(self.list_depth.max(1));
                 self.walk_children(element);
                 self.flush_inline();
-                self.open_list_items.pop();
+                self.sink.close_list_item();
             }
             "br" => self.pending_inline.push(' '),
             "main" | "article" => {
@@ -260,7 +255,7 @@ impl BlockBuilder {
             match part.value().name() {
                 "caption" => {
                     let text = normalize_whitespace(&inline_text(part));
-                    self.push_block(BlockKind::Paragraph, text);
+                    self.sink.push_block(BlockKind::Paragraph, text);
                 }
                 "thead" | "tbody" | "tfoot" => self.walk_table(part),
                 "tr" => {
@@ -271,7 +266,7 @@ impl BlockBuilder {
                         .map(|cell| normalize_whitespace(&inline_text(cell)))
                         .collect();
                     if cells.iter().any(|cell| !cell.is_empty()) {
-                        self.push_block(BlockKind::TableRow, cells.join(" | "));
+                        self.sink.push_block(BlockKind::TableRow, cells.join(" | "));
                     }
                 }
                 _ => {}
@@ -297,37 +292,7 @@ impl BlockBuilder {
         }
         let text = normalize_whitespace(&self.pending_inline);
         self.pending_inline.clear();
-        let kind = match self.open_list_items.last() {
-            Some(depth) => BlockKind::ListItem { depth: *depth },
-            None => BlockKind::Paragraph,
-        };
-        self.push_block(kind, text);
-    }
-
-    fn push_heading(&mut self, level: u8, text: String) {
-        if text.is_empty() {
-            return;
-        }
-        self.open_headings
-            .retain(|(open_level, _)| *open_level < level);
-        self.open_headings.push((level, text.clone()));
-        self.push_block(BlockKind::Heading { level }, text);
-    }
-
-    fn push_block(&mut self, kind: BlockKind, text: String) {
-        if text.is_empty() {
-            return;
-        }
-        let heading_path = self
-            .open_headings
-            .iter()
-            .map(|(_, text)| text.clone())
-            .collect();
-        self.blocks.push(Block {
-            kind,
-            text,
-            heading_path,
-        });
+        self.sink.push_text(text);
     }
 }
 

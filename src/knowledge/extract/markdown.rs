@@ -5,9 +5,10 @@
 
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
+use super::blocks::BlockSink;
 use super::language;
 use super::normalize::{normalize_code, normalize_whitespace};
-use super::{Block, BlockKind, Document};
+use super::{BlockKind, Document};
 
 /// Extracts a Markdown document. Never fails: any text is valid Markdown.
 pub fn extract_markdown(markdown: &str) -> Document {
@@ -22,12 +23,14 @@ pub fn extract_markdown(markdown: &str) -> Document {
     builder.flush_text();
 
     let first_h1 = builder
+        .sink
         .blocks
         .iter()
         .find(|block| block.kind == BlockKind::Heading { level: 1 })
         .map(|block| block.text.clone());
     let title = builder.front_matter_title.clone().or(first_h1);
     let prose: Vec<&str> = builder
+        .sink
         .blocks
         .iter()
         .filter(|block| !matches!(block.kind, BlockKind::Code { .. }))
@@ -37,18 +40,16 @@ pub fn extract_markdown(markdown: &str) -> Document {
     Document {
         title,
         language,
-        blocks: builder.blocks,
+        blocks: builder.sink.blocks,
     }
 }
 
 #[derive(Default)]
 struct MarkdownBuilder {
-    blocks: Vec<Block>,
-    open_headings: Vec<(u8, String)>,
+    sink: BlockSink,
     /// Text of the paragraph, heading or code block being read.
     text: String,
     list_depth: u8,
-    open_list_items: Vec<u8>,
     /// Language of the fenced code block being read; `Some(None)` for an unlabelled one.
     open_code_block: Option<Option<String>>,
     /// Cells of the table row being read.
@@ -85,7 +86,7 @@ impl MarkdownBuilder {
             }
             Tag::Item => {
                 self.flush_text();
-                self.open_list_items.push(self.list_depth.max(1));
+                self.sink.open_list_item(self.list_depth.max(1));
             }
             Tag::CodeBlock(kind) => {
                 self.flush_text();
@@ -113,7 +114,7 @@ impl MarkdownBuilder {
         match tag {
             TagEnd::Heading(level) => {
                 let text = normalize_whitespace(&std::mem::take(&mut self.text));
-                self.push_heading(level as u8, text);
+                self.sink.push_heading(level as u8, text);
             }
             TagEnd::Paragraph | TagEnd::BlockQuote(_) => self.flush_text(),
             TagEnd::List(_) => {
@@ -122,12 +123,12 @@ impl MarkdownBuilder {
             }
             TagEnd::Item => {
                 self.flush_text();
-                self.open_list_items.pop();
+                self.sink.close_list_item();
             }
             TagEnd::CodeBlock => {
                 let code = normalize_code(&std::mem::take(&mut self.text));
                 let language = self.open_code_block.take().flatten();
-                self.push_block(BlockKind::Code { language }, code);
+                self.sink.push_block(BlockKind::Code { language }, code);
             }
             TagEnd::TableCell => {
                 let cell = normalize_whitespace(&std::mem::take(&mut self.text));
@@ -139,7 +140,7 @@ impl MarkdownBuilder {
                 if let Some(cells) = self.open_row.take()
                     && cells.iter().any(|cell| !cell.is_empty())
                 {
-                    self.push_block(BlockKind::TableRow, cells.join(" | "));
+                    self.sink.push_block(BlockKind::TableRow, cells.join(" | "));
                 }
             }
             TagEnd::MetadataBlock(_) => self.inside_front_matter = false,
@@ -163,36 +164,6 @@ impl MarkdownBuilder {
             return;
         }
         let text = normalize_whitespace(&std::mem::take(&mut self.text));
-        let kind = match self.open_list_items.last() {
-            Some(depth) => BlockKind::ListItem { depth: *depth },
-            None => BlockKind::Paragraph,
-        };
-        self.push_block(kind, text);
-    }
-
-    fn push_heading(&mut self, level: u8, text: String) {
-        if text.is_empty() {
-            return;
-        }
-        self.open_headings
-            .retain(|(open_level, _)| *open_level < level);
-        self.open_headings.push((level, text.clone()));
-        self.push_block(BlockKind::Heading { level }, text);
-    }
-
-    fn push_block(&mut self, kind: BlockKind, text: String) {
-        if text.is_empty() {
-            return;
-        }
-        let heading_path = self
-            .open_headings
-            .iter()
-            .map(|(_, text)| text.clone())
-            .collect();
-        self.blocks.push(Block {
-            kind,
-            text,
-            heading_path,
-        });
+        self.sink.push_text(text);
     }
 }

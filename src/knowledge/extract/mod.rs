@@ -6,6 +6,7 @@
 //! chunked or embedded. Every function here takes untrusted input and never panics; an empty
 //! page is an empty [`Document`], not an error.
 
+mod blocks;
 mod boilerplate;
 mod charset;
 mod html;

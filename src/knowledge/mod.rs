@@ -8,6 +8,7 @@ pub mod chunk;
 pub mod crawl;
 pub mod embed;
 pub mod extract;
+pub mod store;
 
 pub use chunk::{Chunk, ChunkConfig, ChunkConfigError, Chunker};
 pub use extract::{

@@ -1,0 +1,212 @@
+//! Vector store behind one trait: chunk points with their payload, hybrid search, deletion.
+//!
+//! Owns persisting embedded chunks and finding them again. Knows nothing about crawling,
+//! chunking or embedding models: callers hand it finished points (dense vector + payload) and
+//! query text + query vector. Implementations: the embedded default on `qdrant-edge`, and a
+//! Qdrant server over gRPC (`qdrant-client`). Both pass the same conformance suite
+//! (tests/it/knowledge/store.rs).
+//!
+//! Invariant: every read is filtered by tenant id; no method returns another tenant's chunks.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// Everything stored with one chunk. Page-level fields (`page_hash`, `etag`, `last_modified`,
+/// `sitemap_lastmod`, `fetched_at`, `language`) repeat on every chunk of the page, so that
+/// incremental reindexing can be planned from the store alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkPayload {
+    pub tenant_id: String,
+    pub source_id: String,
+    /// Canonical page URL (or `file://` path) the chunk came from.
+    pub url: String,
+    pub title: Option<String>,
+    pub heading_path: Vec<String>,
+    /// The chunk text as shown in citations (redacted when the tenant setting says so).
+    pub text: String,
+    pub token_count: u32,
+    /// Position of the chunk in its page, from 0.
+    pub chunk_index: u32,
+    /// sha256 of the chunk text (hex).
+    pub content_hash: String,
+    /// sha256 of the page body as fetched (hex): unchanged pages are skipped.
+    pub page_hash: String,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub sitemap_lastmod: Option<String>,
+    /// ISO 639-1 language of the page, when detected.
+    pub language: Option<String>,
+    /// RFC 3339 time the page was fetched.
+    pub fetched_at: String,
+    /// PII entity types found in the chunk (CONTRACT.md section 5 names), sorted, unique.
+    pub pii_tags: Vec<String>,
+    /// The tenant's `ai.training_opt_in` when the chunk was indexed.
+    pub training_opt_in: bool,
+}
+
+/// One chunk to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChunkPoint {
+    /// Deterministic id: [`chunk_id`] of (tenant, source, url, chunk index).
+    pub id: String,
+    pub dense: Vec<f32>,
+    pub payload: ChunkPayload,
+}
+
+/// What the store knows about one stored page, for incremental reindexing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRecord {
+    pub url: String,
+    pub page_hash: String,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub sitemap_lastmod: Option<String>,
+    pub chunks: u32,
+}
+
+/// Which retrievers a search uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchMode {
+    /// Dense and BM25 fused with reciprocal rank fusion.
+    #[default]
+    Hybrid,
+    Dense,
+    Bm25,
+}
+
+/// A search within one tenant's knowledge.
+#[derive(Debug, Clone)]
+pub struct SearchQuery {
+    pub tenant_id: String,
+    /// Restrict to one source.
+    pub source_id: Option<String>,
+    /// The query text (for BM25).
+    pub text: String,
+    /// The query embedding (for dense), same model as the stored points.
+    pub dense: Vec<f32>,
+    pub limit: usize,
+    pub mode: SearchMode,
+}
+
+/// One ranked chunk.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchHit {
+    pub chunk_id: String,
+    pub score: f32,
+    pub payload: ChunkPayload,
+}
+
+/// Why a store operation failed, and how a job treats it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process holds the embedded store's write lock: a setup problem (one writer
+    /// process per data dir); the job is retried later.
+    #[error("vector store at {path} is locked by another process (one writer per data dir)")]
+    Locked { path: String },
+    /// The store cannot be reached (server down, network): retryable.
+    #[error("vector store unavailable: {0}")]
+    Unavailable(String),
+    /// The stored collection does not match (vector size, model): a setup problem.
+    #[error("vector store collection mismatch: {0}")]
+    Mismatch(String),
+    /// Bad input the caller should not have sent (wrong vector size, empty tenant): permanent.
+    #[error("invalid store request: {0}")]
+    Invalid(String),
+    /// Anything else the backend reported (corruption, I/O): retryable once the cause is fixed.
+    #[error("vector store error: {0}")]
+    Backend(String),
+}
+
+impl StoreError {
+    /// Whether retrying the same operation later can succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            StoreError::Locked { .. } | StoreError::Unavailable(_) | StoreError::Backend(_) => {
+                true
+            }
+            StoreError::Mismatch(_) | StoreError::Invalid(_) => false,
+        }
+    }
+}
+
+/// A vector store of chunks.
+///
+/// Contract for every implementation (tests/it/knowledge/store.rs checks it):
+/// - `upsert` with an existing id replaces that point (re-running a job is idempotent);
+/// - every read and delete is scoped to one tenant; `search` never returns another tenant's
+///   chunk, nor another source's when `source_id` is set;
+/// - `search` returns at most `limit` hits, best first, each with its full payload;
+/// - deletes return how many points they removed;
+/// - no method blocks the async runtime (sync backends run on blocking threads).
+#[async_trait]
+pub trait VectorStore: Send + Sync {
+    /// A short name for logs and metrics ("qdrant-edge", "qdrant").
+    fn backend(&self) -> &'static str;
+
+    /// Dimension of the dense vectors this store holds.
+    fn dimension(&self) -> usize;
+
+    /// Inserts or replaces points.
+    async fn upsert(&self, points: Vec<ChunkPoint>) -> Result<(), StoreError>;
+
+    /// Ranked chunks for a query.
+    async fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>, StoreError>;
+
+    /// The pages stored for a source, one record per URL.
+    async fn pages(&self, tenant_id: &str, source_id: &str) -> Result<Vec<PageRecord>, StoreError>;
+
+    /// Removes every chunk of one page.
+    async fn delete_page(&self, tenant_id: &str, source_id: &str, url: &str)
+    -> Result<u64, StoreError>;
+
+    /// Removes every chunk of a source.
+    async fn delete_source(&self, tenant_id: &str, source_id: &str) -> Result<u64, StoreError>;
+
+    /// Removes every chunk of a tenant.
+    async fn delete_tenant(&self, tenant_id: &str) -> Result<u64, StoreError>;
+
+    /// Number of chunks of a tenant, optionally of one source.
+    async fn count(&self, tenant_id: &str, source_id: Option<&str>) -> Result<u64, StoreError>;
+}
+
+/// Deterministic chunk id: a UUID (v5-style, from sha256) of tenant, source, URL and chunk
+/// index, so re-indexing the same page writes the same ids. Qdrant accepts UUID strings.
+pub fn chunk_id(tenant_id: &str, source_id: &str, url: &str, index: u32) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for part in [tenant_id, source_id, url] {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hasher.update(index.to_le_bytes());
+    let digest = hasher.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    bytes[6] = (bytes[6] & 0x0f) | 0x50; // version 5 layout
+    bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_ids_are_deterministic_uuids_and_distinct() {
+        let a = chunk_id("acme", "help", "https://x/a", 0);
+        assert_eq!(a, chunk_id("acme", "help", "https://x/a", 0));
+        assert_ne!(a, chunk_id("acme", "help", "https://x/a", 1));
+        assert_ne!(a, chunk_id("acm", "ehelp", "https://x/a", 0));
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "5");
+    }
+}

@@ -68,6 +68,15 @@ pub enum Command {
     Erase(EraseArgs),
     /// Quality metrics on a labelled data set
     Eval(EvalArgs),
+    /// JSONL of content that may train models: only opted-in tenants, redacted
+    ExportTraining(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Output file, or - for stdout
+    #[arg(long, default_value = "-")]
+    pub out: String,
 }
 
 #[derive(Debug, Args)]
@@ -82,15 +91,22 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct IngestArgs {
+    /// http(s):// page or sitemap URL, a file, or a folder of .html .md .txt .pdf
     pub source: String,
     #[arg(long)]
     pub tenant: String,
+    /// Source id [default: the URL's host, or the file or folder name]
+    #[arg(long)]
+    pub source_id: Option<String>,
     #[arg(long)]
     pub max_pages: Option<u32>,
     #[arg(long)]
     pub max_depth: Option<u32>,
+    /// incremental skips unchanged pages; full re-embeds everything
     #[arg(long, value_parser = ["incremental", "full"], default_value = "incremental")]
     pub mode: String,
+    /// Let the crawl reach loopback and private addresses (off: customer URLs must not reach
+    /// internal services)
     #[arg(long)]
     pub allow_private_network: bool,
 }
@@ -102,6 +118,11 @@ pub struct SearchArgs {
     pub tenant: String,
     #[arg(long, default_value_t = 5)]
     pub limit: usize,
+    /// Only this source
+    #[arg(long)]
+    pub source: Option<String>,
+    #[arg(long, value_parser = ["hybrid", "dense", "bm25"], default_value = "hybrid")]
+    pub mode: String,
 }
 
 #[derive(Debug, Args)]
@@ -155,6 +176,13 @@ pub enum CliError {
     Failed(String),
 }
 
+fn command_error(err: crate::knowledge::commands::CommandError) -> CliError {
+    match err {
+        crate::knowledge::commands::CommandError::Usage(m) => CliError::Usage(m),
+        crate::knowledge::commands::CommandError::Failed(m) => CliError::Failed(m),
+    }
+}
+
 fn failed(err: impl std::fmt::Display) -> CliError {
     CliError::Failed(err.to_string())
 }
@@ -201,14 +229,55 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
             let (job_type, payload) = match (&args.contact, &args.source) {
                 (Some(contact), _) => ("contact.erase", json!({"contact_id": contact})),
                 (None, Some(source)) => ("source.delete", json!({"source_id": source})),
-                (None, None) => return Err(failed("erase --all is not implemented yet (privacy)")),
+                (None, None) => ("tenant.erase", json!({})),
             };
             let job = job_json(job_type, &args.tenant, payload);
             print_outcome(execute_once(&config, job).await?, cli.json)
         }
-        Command::Ingest(_) => Err(failed("ingest is not implemented yet (knowledge)")),
-        Command::Search(_) => Err(failed("search is not implemented yet (knowledge)")),
+        Command::Ingest(args) => {
+            use crate::knowledge::index::IndexMode;
+            let request = crate::knowledge::commands::IngestRequest {
+                source: args.source,
+                source_id: args.source_id,
+                tenant: args.tenant,
+                max_pages: args.max_pages.map(|n| n as usize),
+                max_depth: args.max_depth.map(|n| n as usize),
+                mode: if args.mode == "full" {
+                    IndexMode::Full
+                } else {
+                    IndexMode::Incremental
+                },
+                allow_private_network: args.allow_private_network,
+            };
+            crate::knowledge::commands::ingest(&config, request, cli.json)
+                .await
+                .map(|_| ())
+                .map_err(command_error)
+        }
+        Command::Search(args) => {
+            use crate::knowledge::store::SearchMode;
+            let mode = match args.mode.as_str() {
+                "dense" => SearchMode::Dense,
+                "bm25" => SearchMode::Bm25,
+                _ => SearchMode::Hybrid,
+            };
+            crate::knowledge::commands::search(
+                &config,
+                &args.tenant,
+                &args.query,
+                args.limit,
+                args.source.as_deref(),
+                mode,
+                cli.json,
+            )
+            .await
+            .map_err(command_error)
+        }
         Command::Redact(args) => redact(&config, &args, cli.json),
+        Command::ExportTraining(args) => export_training(&config, &args.out).await,
+        Command::Eval(args) if args.task == "retrieval" => {
+            crate::eval::run_retrieval(&config, &args.data, cli.json).await
+        }
         Command::Eval(args) => crate::eval::run(&config, &args.task, &args.data, cli.json),
     }
 }
@@ -220,6 +289,51 @@ pub fn redactor(config: &Config) -> crate::privacy::redact::Redactor {
         name_lists_dir: Some(config.models_dir.join("names")),
         ..RedactorConfig::default()
     })
+}
+
+/// `export-training`: every opted-in tenant's stored results and chunks, redacted, as JSONL.
+async fn export_training(config: &Config, out: &str) -> Result<(), CliError> {
+    let tenants = TenantStore::open(&config.tenants_dir).map_err(failed)?;
+    let settings: Vec<_> = tenants
+        .list()
+        .map_err(failed)?
+        .iter()
+        .filter_map(|id| tenants.get(id).ok().flatten())
+        .collect();
+    let jobs = RedbJobStore::open(
+        &config.data_dir.join("jobs.redb"),
+        config.worker.idempotency_window,
+    )
+    .map_err(failed)?;
+    let knowledge = crate::knowledge::commands::knowledge_for(config).map_err(command_error)?;
+    let stores = knowledge.all_stores().await.map_err(failed)?;
+    let redactor = redactor(config);
+    let mut writer: Box<dyn std::io::Write> = if out == "-" {
+        Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
+    } else {
+        Box::new(std::io::BufWriter::new(
+            std::fs::File::create(out).map_err(|err| CliError::Usage(format!("{out}: {err}")))?,
+        ))
+    };
+    let report = crate::privacy::export::export_training(
+        &settings,
+        &jobs,
+        &stores,
+        &redactor,
+        writer.as_mut(),
+    )
+    .await
+    .map_err(failed)?;
+    drop(writer);
+    eprintln!(
+        "export-training: {} job results and {} knowledge chunks from {} tenants (skipped, not opted in: {}); redacted {:?}",
+        report.job_results,
+        report.knowledge_chunks,
+        report.tenants_exported.len(),
+        report.tenants_skipped.len(),
+        report.redactions
+    );
+    Ok(())
 }
 
 /// `redact`: placeholders in the text, entities with byte offsets into the input.
@@ -262,15 +376,16 @@ pub fn build_pipeline(config: &Config) -> Result<Arc<Pipeline>, CliError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|err| failed(format!("data dir {}: {err}", config.data_dir.display())))?;
     let tenants = Arc::new(TenantStore::open(&config.tenants_dir).map_err(failed)?);
-    let store: Arc<dyn JobStore> = Arc::new(
-        RedbJobStore::open(
-            &config.data_dir.join("jobs.redb"),
-            config.worker.idempotency_window,
-        )
-        .map_err(failed)?,
-    );
-    spawn_expiry(store.clone());
-    let handlers = Handlers::new(tenants.clone());
+    // Results are kept for the idempotency window, never longer than the retention period.
+    let window = match config.privacy.retention {
+        Some(retention) => config.worker.idempotency_window.min(retention),
+        None => config.worker.idempotency_window,
+    };
+    let store: Arc<dyn JobStore> =
+        Arc::new(RedbJobStore::open(&config.data_dir.join("jobs.redb"), window).map_err(failed)?);
+    let services = Arc::new(crate::handlers::Services::new(config, store.clone()));
+    spawn_expiry(store.clone(), services.clone());
+    let handlers = Handlers::new(tenants.clone(), services);
     Ok(Arc::new(Pipeline::new(
         config.worker.clone(),
         tenants,
@@ -279,15 +394,23 @@ pub fn build_pipeline(config: &Config) -> Result<Arc<Pipeline>, CliError> {
     )))
 }
 
-/// Removes expired idempotency records every hour.
-fn spawn_expiry(store: Arc<dyn JobStore>) {
+/// The retention sweep: removes job results older than the idempotency window (capped by
+/// `privacy.retention_days`) and audit day files older than the retention period.
+fn spawn_expiry(store: Arc<dyn JobStore>, services: Arc<crate::handlers::Services>) {
+    let config = services.config().privacy.clone();
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        let mut every = tokio::time::interval(config.retention_sweep);
         loop {
             every.tick().await;
             match store.expire().await {
                 Ok(removed) => tracing::info!(event = "job_store_expired", removed),
                 Err(err) => tracing::warn!(event = "job_store_expiry_failed", error = %err),
+            }
+            if let Some(retention) = config.retention {
+                match services.audit().expire(retention) {
+                    Ok(removed) => tracing::info!(event = "audit_expired", day_files = removed),
+                    Err(err) => tracing::warn!(event = "audit_expiry_failed", error = %err),
+                }
             }
         }
     });

@@ -38,6 +38,10 @@ pub enum ConfigError {
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -60,6 +64,8 @@ pub struct RawConfig {
     pub amqp: RawAmqp,
     pub worker: RawWorker,
     pub openai: RawOpenAi,
+    pub privacy: RawPrivacy,
+    pub knowledge: RawKnowledge,
     pub models: RawModels,
 }
 
@@ -128,12 +134,68 @@ pub struct RawWorker {
     pub async_threads: usize,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawOpenAi {
     pub base_url: Option<String>,
+    /// Chat model.
     pub model: Option<String>,
     pub api_key_file: Option<PathBuf>,
+    /// Embeddings model (`/v1/embeddings`).
+    pub embedding_model: String,
+    /// Requested embedding size (for models that can shorten their vectors); model default if 0.
+    pub embedding_dimensions: u32,
+    /// Texts per `/v1/embeddings` request.
+    pub embedding_batch: usize,
+    /// Whole-call timeout, retries included (the client retries 429 and 5xx three times with
+    /// exponential backoff, honouring `Retry-After`).
+    pub timeout_secs: u64,
+}
+
+impl Default for RawOpenAi {
+    fn default() -> Self {
+        RawOpenAi {
+            base_url: None,
+            model: None,
+            api_key_file: None,
+            embedding_model: "text-embedding-3-small".into(),
+            embedding_dimensions: 0,
+            embedding_batch: 64,
+            timeout_secs: 60,
+        }
+    }
+}
+
+/// `[knowledge]`: crawling and indexing.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawKnowledge {
+    /// Let crawls reach loopback, private and link-local addresses (an intranet help center,
+    /// tests). Off by default: customer-supplied URLs must not reach internal services.
+    pub allow_private_network: bool,
+    /// The folder `source.reindex` jobs may read files from (`source.path` must lie inside it).
+    /// Unset: jobs may not read local files at all (the `ingest` command may, it is the
+    /// operator's own shell).
+    pub files_root: Option<PathBuf>,
+}
+
+/// `[privacy]`: audit and retention.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawPrivacy {
+    /// Days stored job results and audit records are kept (0 keeps them forever).
+    pub retention_days: u64,
+    /// How often the retention sweep runs, in minutes.
+    pub retention_sweep_minutes: u64,
+}
+
+impl Default for RawPrivacy {
+    fn default() -> Self {
+        RawPrivacy {
+            retention_days: 30,
+            retention_sweep_minutes: 60,
+        }
+    }
 }
 
 impl Default for RawConfig {
@@ -146,6 +208,8 @@ impl Default for RawConfig {
             amqp: RawAmqp::default(),
             worker: RawWorker::default(),
             openai: RawOpenAi::default(),
+            privacy: RawPrivacy::default(),
+            knowledge: RawKnowledge::default(),
             models: RawModels::default(),
         }
     }
@@ -224,6 +288,11 @@ pub struct Config {
     pub amqp: AmqpConfig,
     pub worker: WorkerConfig,
     pub openai: OpenAiConfig,
+    pub privacy: PrivacyConfig,
+    /// `knowledge.allow_private_network`.
+    pub knowledge_allow_private_network: bool,
+    /// `knowledge.files_root`.
+    pub knowledge_files_root: Option<PathBuf>,
     /// The model cache (see [`RawModels::dir`]).
     pub models_dir: PathBuf,
 }
@@ -261,6 +330,17 @@ pub struct OpenAiConfig {
     pub base_url: Option<String>,
     pub model: Option<String>,
     pub api_key: Option<Secret>,
+    pub embedding_model: String,
+    pub embedding_dimensions: Option<u32>,
+    pub embedding_batch: usize,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct PrivacyConfig {
+    /// How long job results and audit records are kept; `None` keeps them.
+    pub retention: Option<Duration>,
+    pub retention_sweep: Duration,
 }
 
 impl Config {
@@ -562,6 +642,18 @@ fn resolve(
             base_url: raw.openai.base_url.clone(),
             model: raw.openai.model.clone(),
             api_key,
+            embedding_model: raw.openai.embedding_model.clone(),
+            embedding_dimensions: (raw.openai.embedding_dimensions > 0)
+                .then_some(raw.openai.embedding_dimensions),
+            embedding_batch: raw.openai.embedding_batch.max(1),
+            timeout: Duration::from_secs(raw.openai.timeout_secs.max(1)),
+        },
+        knowledge_allow_private_network: raw.knowledge.allow_private_network,
+        knowledge_files_root: raw.knowledge.files_root.clone(),
+        privacy: PrivacyConfig {
+            retention: (raw.privacy.retention_days > 0)
+                .then(|| Duration::from_secs(raw.privacy.retention_days * 86_400)),
+            retention_sweep: Duration::from_secs(raw.privacy.retention_sweep_minutes.max(1) * 60),
         },
         models_dir: raw.models.dir.clone().unwrap_or_default(),
     })

@@ -35,6 +35,9 @@ pub struct Privacy {
     pub provider: Option<String>,
     /// The tenant's training consent when the job ran.
     pub training_opt_in: bool,
+    /// Entity types of personal data found in the job's input (tags only, never values).
+    #[serde(default)]
+    pub pii_types: Vec<String>,
 }
 
 impl Event {

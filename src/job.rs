@@ -22,6 +22,8 @@ pub enum JobType {
     SourceDelete,
     ContactErase,
     TenantConfigure,
+    /// Erase everything stored for a tenant (chunks of every source, cached results).
+    TenantErase,
     /// A synthetic job for tests and benchmarks, accepted only with `worker.test_jobs = true`.
     TestWork,
 }
@@ -38,13 +40,14 @@ pub enum Family {
 }
 
 impl JobType {
-    pub const ALL: [JobType; 7] = [
+    pub const ALL: [JobType; 8] = [
         JobType::LeadProcess,
         JobType::ReplySuggest,
         JobType::SourceReindex,
         JobType::SourceDelete,
         JobType::ContactErase,
         JobType::TenantConfigure,
+        JobType::TenantErase,
         JobType::TestWork,
     ];
 
@@ -61,6 +64,7 @@ impl JobType {
             JobType::SourceDelete => "source.delete",
             JobType::ContactErase => "contact.erase",
             JobType::TenantConfigure => "tenant.configure",
+            JobType::TenantErase => "tenant.erase",
             JobType::TestWork => "test.work",
         }
     }
@@ -71,7 +75,7 @@ impl JobType {
             JobType::ReplySuggest => Family::Reply,
             JobType::SourceReindex | JobType::SourceDelete => Family::Source,
             JobType::ContactErase => Family::Contact,
-            JobType::TenantConfigure => Family::Tenant,
+            JobType::TenantConfigure | JobType::TenantErase => Family::Tenant,
             JobType::TestWork => Family::Test,
         }
     }
@@ -85,6 +89,7 @@ impl JobType {
             JobType::SourceDelete => "source.deleted",
             JobType::ContactErase => "contact.erased",
             JobType::TenantConfigure => "tenant.configured",
+            JobType::TenantErase => "tenant.erased",
             JobType::TestWork => "test.done",
         }
     }
@@ -123,6 +128,33 @@ pub struct Job {
     pub payload: Payload,
 }
 
+impl Job {
+    /// Who or what the job's stored result concerns (`contact:<id>`, `source:<id>`), so that
+    /// erasing a contact or a source also erases the cached results about it.
+    pub fn subjects(&self) -> Vec<String> {
+        match &self.payload {
+            Payload::LeadProcess(p) => p
+                .lead
+                .contact
+                .iter()
+                .map(|c| format!("contact:{}", c.id))
+                .collect(),
+            Payload::ReplySuggest(p) => p
+                .conversation
+                .contact
+                .iter()
+                .map(|c| format!("contact:{}", c.id))
+                .collect(),
+            Payload::SourceReindex(p) => vec![format!("source:{}", p.source.id)],
+            Payload::SourceDelete(_)
+            | Payload::ContactErase(_)
+            | Payload::TenantConfigure(_)
+            | Payload::TenantErase(_)
+            | Payload::TestWork(_) => Vec::new(),
+        }
+    }
+}
+
 /// The typed payload of each job type.
 #[derive(Debug, Clone)]
 pub enum Payload {
@@ -132,6 +164,7 @@ pub enum Payload {
     SourceDelete(SourceDelete),
     ContactErase(ContactErase),
     TenantConfigure(Box<TenantSettings>),
+    TenantErase(TenantErase),
     TestWork(TestWork),
 }
 
@@ -250,6 +283,11 @@ pub struct SourceDelete {
 pub struct ContactErase {
     pub contact_id: String,
 }
+
+/// `tenant.erase` takes no fields.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantErase {}
 
 /// The synthetic test job: optionally sleeps, fails transiently on its first attempts, or
 /// always fails.
@@ -374,6 +412,7 @@ fn decode_payload(job_type: JobType, value: Value) -> Result<Payload, JobError> 
         JobType::SourceReindex => Payload::SourceReindex(from_value_with_path(value, p)?),
         JobType::SourceDelete => Payload::SourceDelete(from_value_with_path(value, p)?),
         JobType::ContactErase => Payload::ContactErase(from_value_with_path(value, p)?),
+        JobType::TenantErase => Payload::TenantErase(from_value_with_path(value, p)?),
         JobType::TenantConfigure => {
             let settings: TenantSettings = from_value_with_path(value, p)?;
             settings

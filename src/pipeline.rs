@@ -209,7 +209,7 @@ impl Pipeline {
         };
         let bytes = event.to_bytes();
         self.store
-            .put(&job.tenant_id, &job.id, bytes.clone())
+            .put_about(&job.tenant_id, &job.id, bytes.clone(), job.subjects())
             .await
             .map_err(|err| fail(JobError::Storage(err.to_string()), training_opt_in))?;
         Ok(Executed {

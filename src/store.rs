@@ -12,11 +12,14 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use redb::{Database, ReadableDatabase, ReadableTableMetadata, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use tokio::sync::{mpsc, oneshot};
 
 /// `"<tenant>\0<job id>"` -> 8 bytes of stored-at seconds (big endian) followed by the event JSON.
 const RESULTS: TableDefinition<&str, &[u8]> = TableDefinition::new("results");
+/// `"<tenant>\0<subject>\0<job id>"` -> empty: which stored results concern a subject
+/// (`contact:<id>`, `source:<id>`), so erasure can find them without reading every result.
+const SUBJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("subjects");
 /// How many pending writes one commit takes at most.
 const MAX_GROUP: usize = 512;
 
@@ -37,11 +40,27 @@ pub trait JobStore: Send + Sync {
     /// The stored result event of a job, if it finished within the window.
     async fn get(&self, tenant_id: &str, job_id: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Stores the result event of a finished job; returns once it is durable.
-    async fn put(&self, tenant_id: &str, job_id: &str, event: Vec<u8>) -> Result<(), StoreError>;
+    async fn put(&self, tenant_id: &str, job_id: &str, event: Vec<u8>) -> Result<(), StoreError> {
+        self.put_about(tenant_id, job_id, event, Vec::new()).await
+    }
+    /// As [`JobStore::put`], noting the subjects (`contact:<id>`, `source:<id>`) the result
+    /// concerns, for erasure.
+    async fn put_about(
+        &self,
+        tenant_id: &str,
+        job_id: &str,
+        event: Vec<u8>,
+        subjects: Vec<String>,
+    ) -> Result<(), StoreError>;
+    /// Removes every stored result concerning `subject` (or, with `None`, every result of the
+    /// tenant); returns how many results went.
+    async fn erase(&self, tenant_id: &str, subject: Option<&str>) -> Result<u64, StoreError>;
     /// Removes records older than the window; returns how many went.
     async fn expire(&self) -> Result<u64, StoreError>;
     /// How many records are stored.
     async fn count(&self) -> Result<u64, StoreError>;
+    /// Every stored result event of a tenant (for the training export), oldest key first.
+    async fn results(&self, tenant_id: &str) -> Result<Vec<Vec<u8>>, StoreError>;
 }
 
 /// The embedded job store (a redb file).
@@ -54,6 +73,7 @@ pub struct RedbJobStore {
 struct Write {
     key: String,
     value: Vec<u8>,
+    subjects: Vec<String>,
     done: oneshot::Sender<Result<(), StoreError>>,
 }
 
@@ -69,6 +89,7 @@ impl RedbJobStore {
         })?;
         let txn = db.begin_write().map_err(db_err)?;
         txn.open_table(RESULTS).map_err(db_err)?;
+        txn.open_table(SUBJECTS).map_err(db_err)?;
         txn.commit().map_err(db_err)?;
         let db = Arc::new(db);
         let (writes, rx) = mpsc::unbounded_channel();
@@ -87,6 +108,10 @@ fn db_err(err: impl std::fmt::Display) -> StoreError {
 
 fn key(tenant_id: &str, job_id: &str) -> String {
     format!("{tenant_id}\0{job_id}")
+}
+
+fn key_of(tenant_prefix: &str, job_id: &str) -> String {
+    format!("{tenant_prefix}{job_id}")
 }
 
 fn now_secs() -> u64 {
@@ -121,10 +146,18 @@ fn commit_group(db: &Database, group: &[Write]) -> Result<(), String> {
     let txn = db.begin_write().map_err(|e| e.to_string())?;
     {
         let mut table = txn.open_table(RESULTS).map_err(|e| e.to_string())?;
+        let mut subjects = txn.open_table(SUBJECTS).map_err(|e| e.to_string())?;
         for write in group {
             table
                 .insert(write.key.as_str(), write.value.as_slice())
                 .map_err(|e| e.to_string())?;
+            if let Some((tenant, job)) = write.key.split_once('\0') {
+                for subject in &write.subjects {
+                    subjects
+                        .insert(format!("{tenant}\0{subject}\0{job}").as_str(), &[][..])
+                        .map_err(|e| e.to_string())?;
+                }
+            }
         }
     }
     txn.commit().map_err(|e| e.to_string())
@@ -149,7 +182,13 @@ impl JobStore for RedbJobStore {
         Ok(Some(event.to_vec()))
     }
 
-    async fn put(&self, tenant_id: &str, job_id: &str, event: Vec<u8>) -> Result<(), StoreError> {
+    async fn put_about(
+        &self,
+        tenant_id: &str,
+        job_id: &str,
+        event: Vec<u8>,
+        subjects: Vec<String>,
+    ) -> Result<(), StoreError> {
         let mut value = now_secs().to_be_bytes().to_vec();
         value.extend_from_slice(&event);
         let (done, wait) = oneshot::channel();
@@ -157,6 +196,7 @@ impl JobStore for RedbJobStore {
             .send(Write {
                 key: key(tenant_id, job_id),
                 value,
+                subjects,
                 done,
             })
             .map_err(|_| StoreError::Closed)?;
@@ -168,23 +208,113 @@ impl JobStore for RedbJobStore {
         let oldest = now_secs().saturating_sub(self.window.as_secs());
         tokio::task::spawn_blocking(move || {
             let txn = db.begin_write().map_err(db_err)?;
-            let mut removed = 0u64;
+            let mut gone = std::collections::HashSet::new();
             {
                 let mut table = txn.open_table(RESULTS).map_err(db_err)?;
                 table
-                    .retain(|_, value| {
+                    .retain(|key, value| {
                         let stamp = value
                             .get(..8)
                             .and_then(|s| s.try_into().ok())
                             .unwrap_or([0; 8]);
                         let keep = u64::from_be_bytes(stamp) >= oldest;
-                        removed += u64::from(!keep);
+                        if !keep {
+                            gone.insert(key.to_owned());
+                        }
                         keep
                     })
                     .map_err(db_err)?;
+                if !gone.is_empty() {
+                    let mut subjects = txn.open_table(SUBJECTS).map_err(db_err)?;
+                    subjects
+                        .retain(|key, _| {
+                            let mut parts = key.splitn(3, '\0');
+                            let (Some(tenant), Some(_), Some(job)) =
+                                (parts.next(), parts.next(), parts.next())
+                            else {
+                                return false;
+                            };
+                            !gone.contains(&format!("{tenant}\0{job}"))
+                        })
+                        .map_err(db_err)?;
+                }
+            }
+            let removed = gone.len() as u64;
+            txn.commit().map_err(db_err)?;
+            Ok(removed)
+        })
+        .await
+        .map_err(db_err)?
+    }
+
+    async fn erase(&self, tenant_id: &str, subject: Option<&str>) -> Result<u64, StoreError> {
+        let db = self.db.clone();
+        let tenant_prefix = format!("{tenant_id}\0");
+        let subject_prefix = subject.map(|s| format!("{tenant_id}\0{s}\0"));
+        tokio::task::spawn_blocking(move || {
+            let txn = db.begin_write().map_err(db_err)?;
+            let mut removed = 0u64;
+            {
+                let mut results = txn.open_table(RESULTS).map_err(db_err)?;
+                let mut subjects = txn.open_table(SUBJECTS).map_err(db_err)?;
+                match &subject_prefix {
+                    Some(prefix) => {
+                        let mut jobs = Vec::new();
+                        subjects
+                            .retain(|k, _| {
+                                let hit = k.starts_with(prefix.as_str());
+                                if hit {
+                                    jobs.push(k[prefix.len()..].to_owned());
+                                }
+                                !hit
+                            })
+                            .map_err(db_err)?;
+                        for job in jobs {
+                            if results
+                                .remove(key_of(&tenant_prefix, &job).as_str())
+                                .map_err(db_err)?
+                                .is_some()
+                            {
+                                removed += 1;
+                            }
+                        }
+                    }
+                    None => {
+                        subjects
+                            .retain(|k, _| !k.starts_with(tenant_prefix.as_str()))
+                            .map_err(db_err)?;
+                        results
+                            .retain(|k, _| {
+                                let hit = k.starts_with(tenant_prefix.as_str());
+                                removed += u64::from(hit);
+                                !hit
+                            })
+                            .map_err(db_err)?;
+                    }
+                }
             }
             txn.commit().map_err(db_err)?;
             Ok(removed)
+        })
+        .await
+        .map_err(db_err)?
+    }
+
+    async fn results(&self, tenant_id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+        let db = self.db.clone();
+        let prefix = format!("{tenant_id}\0");
+        tokio::task::spawn_blocking(move || {
+            let txn = db.begin_read().map_err(db_err)?;
+            let table = txn.open_table(RESULTS).map_err(db_err)?;
+            let mut out = Vec::new();
+            for entry in table.range(prefix.as_str()..).map_err(db_err)? {
+                let (key, value) = entry.map_err(db_err)?;
+                if !key.value().starts_with(prefix.as_str()) {
+                    break;
+                }
+                out.push(value.value().get(8..).unwrap_or_default().to_vec());
+            }
+            Ok(out)
         })
         .await
         .map_err(db_err)?

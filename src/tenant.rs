@@ -40,6 +40,11 @@ pub struct AiSettings {
     pub training_opt_in: bool,
     #[serde(default)]
     pub provider: Provider,
+    /// Redact personal data in crawled knowledge before it is embedded and stored (the chunk
+    /// text then holds typed placeholders). Off by default: knowledge is redacted by the
+    /// provider gate before anything leaves the process, and PII found is tagged on each chunk.
+    #[serde(default)]
+    pub redact_knowledge: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +84,7 @@ impl Default for AiSettings {
             external: false,
             training_opt_in: false,
             provider: Provider::Local,
+            redact_knowledge: false,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! path given; the product never needs them).
 
 pub mod cranfield;
+pub mod retrieval;
 
 /// Why an evaluation could not run.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +34,26 @@ pub fn run(config: &Config, task: &str, data: &Path, json: bool) -> Result<(), C
         println!("{}", report.json);
     } else {
         println!("{}", report.table);
+    }
+    Ok(())
+}
+
+/// `eval retrieval` (async: it runs the indexer and the vector store).
+pub async fn run_retrieval(config: &Config, data: &Path, json: bool) -> Result<(), CliError> {
+    let (scores, index_secs) = retrieval::evaluate(config, data)
+        .await
+        .map_err(|err| match err {
+            EvalError::Data(m) => CliError::Usage(m),
+            EvalError::Failed(m) => CliError::Failed(m),
+        })?;
+    let queries = cranfield::Cranfield::load(data)
+        .map(|c| c.queries.len())
+        .unwrap_or_default();
+    let (table, value) = retrieval::render(&scores, index_secs, queries);
+    if json {
+        println!("{value}");
+    } else {
+        println!("{table}");
     }
     Ok(())
 }

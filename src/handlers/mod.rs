@@ -3,10 +3,16 @@
 //! idempotency (the pipeline owns those), and must be idempotent themselves: a job may run again
 //! after a crash, so every write they make is keyed by deterministic ids.
 
+mod erase;
+mod source;
 mod tenant;
 mod test_work;
+mod triage;
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::OnceCell;
 
 use serde_json::Value;
 
@@ -14,7 +20,15 @@ use crate::error::JobError;
 use crate::event::{Event, Privacy};
 use crate::job::{Job, Payload};
 use crate::queue::{Outgoing, Publisher};
+use crate::config::Config;
+use crate::knowledge::service::Knowledge;
+use crate::privacy::audit::AuditLog;
+use crate::privacy::gate::Gate;
+use crate::privacy::redact::{Redactor, RedactorConfig};
+use crate::store::JobStore;
 use crate::tenant::{TenantSettings, TenantStore};
+use crate::triage::engine::{LocalEngine, TriageEngine};
+use crate::triage::openai::OpenAiEngine;
 
 /// What a handler sees of a job.
 pub struct JobContext<'a> {
@@ -67,27 +81,158 @@ impl Output {
     }
 }
 
+/// What handlers share: config, stores, and the services built on first use (loading models
+/// costs seconds, and a worker that only runs some job families never pays for the others).
+pub struct Services {
+    config: Config,
+    jobs: Arc<dyn JobStore>,
+    audit: Arc<AuditLog>,
+    redactor: OnceLock<Arc<Redactor>>,
+    gate: OnceLock<Arc<Gate>>,
+    knowledge: OnceCell<Arc<Knowledge>>,
+    local_engine: OnceCell<Arc<LocalEngine>>,
+    openai_engine: OnceCell<Arc<OpenAiEngine>>,
+}
+
+impl Services {
+    pub fn new(config: &Config, jobs: Arc<dyn JobStore>) -> Services {
+        Services {
+            audit: Arc::new(AuditLog::new(&config.data_dir)),
+            config: config.clone(),
+            jobs,
+            redactor: OnceLock::new(),
+            gate: OnceLock::new(),
+            knowledge: OnceCell::new(),
+            local_engine: OnceCell::new(),
+            openai_engine: OnceCell::new(),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn audit(&self) -> &Arc<AuditLog> {
+        &self.audit
+    }
+
+    pub fn jobs(&self) -> &Arc<dyn JobStore> {
+        &self.jobs
+    }
+
+    /// The redactor with the name lists of the model cache (without them if they are missing).
+    pub fn redactor(&self) -> Arc<Redactor> {
+        self.redactor
+            .get_or_init(|| {
+                let with_names = RedactorConfig {
+                    name_lists_dir: Some(self.config.models_dir.join("names")),
+                    ..RedactorConfig::default()
+                };
+                Arc::new(Redactor::try_new(with_names).unwrap_or_else(|err| {
+                    tracing::warn!(event = "name_lists_unavailable", error = %err);
+                    Redactor::new(RedactorConfig::default())
+                }))
+            })
+            .clone()
+    }
+
+    /// The one exit to external AI providers.
+    pub fn gate(&self) -> Arc<Gate> {
+        self.gate
+            .get_or_init(|| {
+                Arc::new(Gate::new(
+                    &self.config.openai,
+                    self.redactor(),
+                    self.audit.clone(),
+                ))
+            })
+            .clone()
+    }
+
+    /// The knowledge service (indexer, embedders, vector stores).
+    pub async fn knowledge(&self) -> Result<Arc<Knowledge>, JobError> {
+        self.knowledge
+            .get_or_try_init(|| async {
+                Knowledge::new(&self.config, self.gate(), self.redactor())
+                    .map(Arc::new)
+                    .map_err(source::knowledge_error)
+            })
+            .await
+            .cloned()
+    }
+
+    /// The local triage engine.
+    pub async fn local_engine(&self) -> Result<Arc<LocalEngine>, JobError> {
+        let knowledge = self.knowledge().await?;
+        Ok(self
+            .local_engine
+            .get_or_init(|| async move { Arc::new(LocalEngine::new(knowledge, self.redactor())) })
+            .await
+            .clone())
+    }
+
+    /// The engine for this tenant: the OpenAI-compatible one when the tenant allows external AI
+    /// and a chat model is configured, else the local one.
+    pub async fn triage_engine(
+        &self,
+        tenant: &TenantSettings,
+    ) -> Result<Arc<dyn TriageEngine>, JobError> {
+        let local = self.local_engine().await?;
+        let gate = self.gate();
+        if !gate.allows(tenant) || gate.chat_model().is_none() {
+            return Ok(local);
+        }
+        let engine = self
+            .openai_engine
+            .get_or_init(|| async { Arc::new(OpenAiEngine::new(local.clone(), gate.clone())) })
+            .await
+            .clone();
+        Ok(engine)
+    }
+
+    /// A job's `source.path`, resolved inside `knowledge.files_root`.
+    fn allowed_path(&self, path: &str) -> Result<PathBuf, JobError> {
+        source::resolve_inside(self.config.knowledge_files_root.as_ref(), path)
+    }
+
+    /// Erases the cached results of jobs about a source.
+    async fn forget_results_of_source(
+        &self,
+        tenant_id: &str,
+        source_id: &str,
+    ) -> Result<u64, JobError> {
+        self.jobs
+            .erase(tenant_id, Some(&format!("source:{source_id}")))
+            .await
+            .map_err(|err| JobError::Storage(err.to_string()))
+    }
+}
+
 /// The handlers and what they depend on.
 pub struct Handlers {
     tenants: Arc<TenantStore>,
+    services: Arc<Services>,
 }
 
 impl Handlers {
-    pub fn new(tenants: Arc<TenantStore>) -> Handlers {
-        Handlers { tenants }
+    pub fn new(tenants: Arc<TenantStore>, services: Arc<Services>) -> Handlers {
+        Handlers { tenants, services }
+    }
+
+    pub fn services(&self) -> &Arc<Services> {
+        &self.services
     }
 
     pub async fn handle(&self, context: &JobContext<'_>) -> Result<Output, JobError> {
         match &context.job.payload {
             Payload::TenantConfigure(settings) => tenant::configure(&self.tenants, settings).await,
             Payload::TestWork(work) => test_work::run(context, work).await,
-            Payload::LeadProcess(_) => Err(JobError::NotImplemented("lead.process (triage)")),
-            Payload::ReplySuggest(_) => Err(JobError::NotImplemented("reply.suggest (triage)")),
-            Payload::SourceReindex(_) => {
-                Err(JobError::NotImplemented("source.reindex (knowledge)"))
-            }
-            Payload::SourceDelete(_) => Err(JobError::NotImplemented("source.delete (knowledge)")),
-            Payload::ContactErase(_) => Err(JobError::NotImplemented("contact.erase (privacy)")),
+            Payload::LeadProcess(job) => triage::lead(&self.services, context, job).await,
+            Payload::ReplySuggest(job) => triage::reply(&self.services, context, job).await,
+            Payload::SourceReindex(job) => source::reindex(&self.services, context, job).await,
+            Payload::SourceDelete(job) => source::delete(&self.services, context, job).await,
+            Payload::ContactErase(job) => erase::contact(&self.services, context, job).await,
+            Payload::TenantErase(_) => erase::tenant(&self.services, context).await,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Knowledge: a customer's help center, docs and files turned into ranked, cited passages.
-//! Today crawling (with the SSRF guard), extraction (pages and files to structured documents),
-//! token chunking and local embeddings; the vector store and hybrid search plug in beside them.
+//! Crawling (with the SSRF guard), extraction (pages and files to structured documents), token
+//! chunking, embeddings, the vector store with hybrid search, and the indexer that runs them.
 //!
 //! Extraction knows nothing about crawling, HTTP or tokens; chunking knows only [`Document`].
 
@@ -8,6 +8,7 @@ pub mod chunk;
 pub mod crawl;
 pub mod embed;
 pub mod extract;
+pub mod index;
 pub mod store;
 
 pub use chunk::{Chunk, ChunkConfig, ChunkConfigError, Chunker};

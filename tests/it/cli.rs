@@ -98,7 +98,31 @@ fn demo_runs_on_embedded_defaults() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert!(events.iter().any(|e| e["type"] == "tenant.configured"));
-    assert_eq!(events.len(), jambo_worker::demo::DEMO_JOBS.lines().count());
+    let results: Vec<_> = events
+        .iter()
+        .filter(|e| e["type"] != "source.progress")
+        .collect();
+    assert_eq!(results.len(), jambo_worker::demo::DEMO_JOBS.lines().count());
+    let indexed = results
+        .iter()
+        .find(|e| e["type"] == "source.indexed")
+        .expect("the bundled site is indexed");
+    assert!(indexed["result"]["pages_indexed"].as_u64().unwrap_or(0) >= 20, "{indexed}");
+    let leads: Vec<_> = results
+        .iter()
+        .filter(|e| e["type"] == "lead.processed")
+        .collect();
+    assert!(!leads.is_empty());
+    for lead in &leads {
+        for field in ["language", "category", "spam", "sentiment", "urgency", "summary", "extracted", "route"] {
+            assert!(!lead["result"][field].is_null(), "{field} missing in {lead}");
+        }
+        assert_eq!(lead["privacy"]["external_ai"], false);
+    }
+    assert!(
+        leads.iter().any(|l| l["result"]["reply"]["citations"].as_array().is_some_and(|c| !c.is_empty())),
+        "a suggested reply cites the help center"
+    );
 }
 
 #[test]

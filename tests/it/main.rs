@@ -11,8 +11,10 @@
 
 mod amqp;
 mod cli;
-mod knowledge;
+pub(crate) mod knowledge;
+mod privacy;
 mod queue_conformance;
 mod redact_properties;
 mod stdio;
+mod triage;
 mod support;

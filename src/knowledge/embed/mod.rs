@@ -3,7 +3,8 @@
 //! Owns turning texts into dense vectors. Knows nothing about chunking, vector stores, tenants
 //! or the privacy gate: callers hand it texts that may already be redacted, and whatever they
 //! do with the vectors is theirs. Implementations: [`LocalMiniLm`] (in-process ONNX, the
-//! default, no service or key). The OpenAI-compatible backend will implement the same trait.
+//! default, no service or key) and `privacy::gate::GatedEmbedder` (OpenAI-compatible, only
+//! through the privacy gate).
 //!
 //! Only relative paths (`super::`, `self::`) are used inside this module so that it can move
 //! into another crate as it is.
@@ -79,6 +80,11 @@ pub enum EmbedError {
         dimension: usize,
     },
 
+    /// An external provider (through the privacy gate) refused or failed. `retryable` when a
+    /// later attempt can succeed (rate limits, 5xx, timeouts).
+    #[error("embedding provider: {message}")]
+    Provider { retryable: bool, message: String },
+
     /// The blocking worker thread died (a panic in native code or a cancelled task). The job
     /// may retry the batch.
     #[error("embedding worker failed: {0}")]
@@ -90,6 +96,7 @@ impl EmbedError {
     pub fn is_retryable(&self) -> bool {
         match self {
             EmbedError::Inference(_) | EmbedError::Worker(_) => true,
+            EmbedError::Provider { retryable, .. } => *retryable,
             EmbedError::ModelMissing { .. }
             | EmbedError::Runtime { .. }
             | EmbedError::ModelLoad { .. }

@@ -13,7 +13,9 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use super::{Block, BlockKind, Document};
 
-#[derive(Debug, Clone)]
+/// Serialisable, so an incremental reindex can reuse what the full crawl learned (fingerprints
+/// are `DefaultHasher` values: stable for one build of the worker; a new build relearns).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct BoilerplateFilter {
     /// Pages observed so far.
     pages_seen: usize,

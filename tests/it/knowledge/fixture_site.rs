@@ -19,8 +19,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
-/// Fixed `Last-Modified` of every static file.
-pub const LAST_MODIFIED: &str = "Tue, 20 Oct 2026 09:00:00 GMT";
+pub use jambo_worker::demo::site::LAST_MODIFIED;
 
 /// A request as the server saw it.
 #[derive(Debug, Clone)]
@@ -236,66 +235,5 @@ fn generated(rest: &str, pages: usize) -> Response {
 }
 
 async fn static_file(shared: &Shared, path: &str, headers: &HeaderMap) -> Response {
-    let mut relative = path.trim_start_matches('/').to_owned();
-    if relative.is_empty() || relative.ends_with('/') {
-        relative.push_str("index.html");
-    }
-    if relative.split('/').any(|segment| segment == "..") {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    let file = shared.root.join(&relative);
-    let Ok(mut bytes) = tokio::fs::read(&file).await else {
-        return (
-            StatusCode::NOT_FOUND,
-            [(header::CONTENT_TYPE, "text/html")],
-            "<h1>Not found</h1>",
-        )
-            .into_response();
-    };
-    let extension = file.extension().and_then(|e| e.to_str()).unwrap_or("");
-    if matches!(extension, "xml" | "txt") {
-        bytes = String::from_utf8_lossy(&bytes)
-            .replace("{{BASE}}", &shared.base)
-            .into_bytes();
-    }
-    let content_type = match extension {
-        "html" => "text/html; charset=utf-8",
-        "xml" => "application/xml",
-        "txt" => "text/plain; charset=utf-8",
-        "md" => "text/markdown; charset=utf-8",
-        "pdf" => "application/pdf",
-        "zip" => "application/zip",
-        _ => "application/octet-stream",
-    };
-    let mut hasher = DefaultHasher::new();
-    bytes.hash(&mut hasher);
-    let etag = format!("\"{:016x}\"", hasher.finish());
-
-    let etag_matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
-    let not_modified_since = headers
-        .get(header::IF_MODIFIED_SINCE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == LAST_MODIFIED);
-    let has_inm = headers.contains_key(header::IF_NONE_MATCH);
-    if etag_matches || (!has_inm && not_modified_since) {
-        let mut response = StatusCode::NOT_MODIFIED.into_response();
-        if let Ok(value) = HeaderValue::from_str(&etag) {
-            response.headers_mut().insert(header::ETAG, value);
-        }
-        return response;
-    }
-    let mut response = Response::new(Body::from(bytes));
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(
-        header::LAST_MODIFIED,
-        HeaderValue::from_static(LAST_MODIFIED),
-    );
-    if let Ok(value) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, value);
-    }
-    response
+    jambo_worker::demo::site::static_file(&shared.root, &shared.base, path, headers).await
 }

@@ -7,6 +7,7 @@
 //! - `extract_html`: main content, chrome removal, structure, charsets, language, bad input
 //! - `extract_files`: Markdown, plain text, PDF and the by-extension dispatch
 //! - `boilerplate`: blocks repeated across the pages of one site
+//! - `indexing`: the whole path (crawl to qdrant-edge), search, incremental reindex, deletion
 //! - `chunking`: breaks, overlap, context, config validation, hostile text
 //! - `properties`: proptest invariants of the chunker and of extraction on arbitrary input
 
@@ -16,7 +17,8 @@ mod crawl;
 mod embed_local;
 mod extract_files;
 mod extract_html;
-mod fixture_site;
+pub(crate) mod fixture_site;
+mod indexing;
 mod properties;
 mod rampart_runtime;
 mod support;

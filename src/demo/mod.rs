@@ -1,6 +1,10 @@
 //! `jambo-worker demo`: the main job end to end on embedded defaults (no services, no API key).
-//! Runs the bundled jobs (a tenant, leads, a reply request, a repeated job and a broken one)
-//! through the embedded queue and the real pipeline, and prints the results.
+//! Serves the bundled help-center site on loopback, then runs the bundled jobs (a tenant, the
+//! site indexed as its knowledge, leads triaged and routed with suggested replies, a reply
+//! request, a repeated job and a broken one) through the embedded queue and the real pipeline,
+//! and prints the results.
+
+pub mod site;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,16 +18,22 @@ use crate::queue::stdio::StdioQueue;
 use crate::worker::Worker;
 
 /// The bundled jobs, one per line.
-pub const DEMO_JOBS: &str = include_str!("../fixtures/demo/jobs.jsonl");
+pub const DEMO_JOBS: &str = include_str!("../../fixtures/demo/jobs.jsonl");
 
 pub async fn run(mut config: Config, json: bool) -> Result<(), CliError> {
     // The demo keeps its state apart from a real worker's data.
     config.data_dir = config.data_dir.join("demo");
     config.tenants_dir = config.data_dir.join("tenants");
+    // The demo crawls its own site on 127.0.0.1, which the SSRF guard otherwise refuses.
+    config.knowledge_allow_private_network = true;
+    let (base, site) = site::serve(site::bundled_site_dir())
+        .await
+        .map_err(|err| CliError::Failed(format!("demo site: {err}")))?;
+    let jobs = DEMO_JOBS.replace("{{BASE}}", &base);
     let pipeline = build_pipeline(&config)?;
     let (out_writer, out_reader) = tokio::io::duplex(1 << 16);
     let queue = Arc::new(StdioQueue::new(
-        std::io::Cursor::new(DEMO_JOBS.as_bytes().to_vec()),
+        std::io::Cursor::new(jobs.into_bytes()),
         out_writer,
         config.data_dir.clone(),
         config.worker.max_body_bytes,
@@ -37,6 +47,7 @@ pub async fn run(mut config: Config, json: bool) -> Result<(), CliError> {
     printer
         .await
         .map_err(|err| CliError::Failed(err.to_string()))?;
+    site.abort();
     if !json {
         println!("\nstate kept in {}", config.data_dir.display());
     }
@@ -55,6 +66,14 @@ async fn print_results(output: tokio::io::DuplexStream, json: bool) {
             continue;
         };
         let job = event.job_id.as_deref().unwrap_or("-");
+        if event.event_type == "source.progress" {
+            let r = &event.result;
+            println!(
+                "   … {job}: {} pages seen, {} indexed, {} chunks",
+                r["pages_seen"], r["pages_indexed"], r["chunks"]
+            );
+            continue;
+        }
         println!("── {job} → {}", event.event_type);
         let pretty = serde_json::to_string_pretty(&event.result).unwrap_or_default();
         for text in pretty.lines() {

@@ -1,0 +1,262 @@
+//! The knowledge service a worker runs: which embedder and which store a tenant's chunks use,
+//! indexing, search and deletion, on one shared local model and one store per embedding model.
+//!
+//! A tenant whose settings allow the external provider (`ai.external`, `ai.provider = "openai"`)
+//! has its chunks and queries embedded by the provider through the privacy gate; every other
+//! tenant uses the local model. Vectors of different models never share a store: each model id
+//! has its own collection, so switching a tenant's provider needs a reindex (its old chunks stay
+//! searchable only under the old provider).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, OnceCell};
+
+use super::chunk::{ChunkConfig, Chunker};
+use super::crawl::CrawlConfig;
+use super::embed::{EmbedError, Embedder, LocalMiniLm, LocalMiniLmConfig, ModelCache};
+use super::index::{IndexError, IndexMode, IndexProgress, IndexReport, IndexTarget, Indexer, SourceSpec};
+use super::store::{SearchHit, SearchMode, SearchQuery, StoreError, VectorStore};
+use crate::config::Config;
+use crate::privacy::audit::Purpose;
+use crate::privacy::gate::{Gate, GatedEmbedder};
+use crate::privacy::redact::Redactor;
+use crate::tenant::TenantSettings;
+
+/// Why a knowledge operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum KnowledgeError {
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The chunker configuration is invalid: a setup problem.
+    #[error("chunker: {0}")]
+    Chunker(String),
+}
+
+impl KnowledgeError {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            KnowledgeError::Index(err) => err.is_retryable(),
+            KnowledgeError::Embed(err) => err.is_retryable(),
+            KnowledgeError::Store(err) => err.is_retryable(),
+            KnowledgeError::Chunker(_) => false,
+        }
+    }
+}
+
+/// An embedder chosen for one tenant and job, and the store its vectors live in.
+pub struct Route {
+    pub embedder: Arc<dyn Embedder>,
+    pub store: Arc<dyn VectorStore>,
+    /// Set when the provider was used, so the caller can fill the result's `privacy` block.
+    pub gated: Option<Arc<GatedEmbedder>>,
+}
+
+/// The knowledge side of one worker process.
+pub struct Knowledge {
+    config: Config,
+    gate: Arc<Gate>,
+    indexer: Indexer,
+    local: OnceCell<Arc<LocalMiniLm>>,
+    stores: Mutex<HashMap<String, Arc<dyn VectorStore>>>,
+}
+
+impl Knowledge {
+    pub fn new(
+        config: &Config,
+        gate: Arc<Gate>,
+        redactor: Arc<Redactor>,
+    ) -> Result<Knowledge, KnowledgeError> {
+        let chunker = Chunker::new(ChunkConfig::default())
+            .map_err(|err| KnowledgeError::Chunker(err.to_string()))?;
+        Ok(Knowledge {
+            config: config.clone(),
+            gate,
+            indexer: Indexer::new(
+                CrawlConfig::default(),
+                Arc::new(chunker),
+                redactor,
+                config.data_dir.join("knowledge"),
+            ),
+            local: OnceCell::new(),
+            stores: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn indexer(&self) -> &Indexer {
+        &self.indexer
+    }
+
+    pub fn gate(&self) -> &Arc<Gate> {
+        &self.gate
+    }
+
+    /// The local all-MiniLM-L6-v2 model, loaded on first use (a second or so).
+    pub async fn local_embedder(&self) -> Result<Arc<LocalMiniLm>, EmbedError> {
+        let models = self.config.models_dir.clone();
+        self.local
+            .get_or_try_init(|| async move {
+                tokio::task::spawn_blocking(move || {
+                    LocalMiniLm::load(&ModelCache::new(models), LocalMiniLmConfig::default())
+                })
+                .await
+                .map_err(|err| EmbedError::Worker(err.to_string()))?
+                .map(Arc::new)
+            })
+            .await
+            .cloned()
+    }
+
+    /// The embedder and store for this tenant: the provider through the gate when the tenant
+    /// allows it, else the local model.
+    pub async fn route(
+        &self,
+        tenant: &Arc<TenantSettings>,
+        job_id: &str,
+        purpose: Purpose,
+    ) -> Result<Route, KnowledgeError> {
+        let (embedder, gated): (Arc<dyn Embedder>, Option<Arc<GatedEmbedder>>) =
+            if self.gate.allows(tenant) {
+                match GatedEmbedder::new(self.gate.clone(), tenant.clone(), job_id, purpose) {
+                    Ok(gated) => {
+                        let gated = Arc::new(gated);
+                        (gated.clone(), Some(gated))
+                    }
+                    Err(err) => {
+                        tracing::warn!(event = "provider_embedder_unavailable", error = %err);
+                        (self.local_embedder().await?, None)
+                    }
+                }
+            } else {
+                (self.local_embedder().await?, None)
+            };
+        let store = self.store(embedder.model_id(), embedder.dimension()).await?;
+        Ok(Route {
+            embedder,
+            store,
+            gated,
+        })
+    }
+
+    /// The store of one embedding model, opened on first use.
+    pub async fn store(
+        &self,
+        model_id: &str,
+        dimension: usize,
+    ) -> Result<Arc<dyn VectorStore>, StoreError> {
+        let mut stores = self.stores.lock().await;
+        if let Some(store) = stores.get(model_id) {
+            return Ok(store.clone());
+        }
+        let store = super::store::open_store(&self.config, model_id, dimension).await?;
+        stores.insert(model_id.to_owned(), store.clone());
+        Ok(store)
+    }
+
+    /// Every store this data dir holds (local model's always; the provider's when configured),
+    /// for erasure.
+    pub async fn all_stores(&self) -> Result<Vec<Arc<dyn VectorStore>>, KnowledgeError> {
+        let local = self.local_embedder().await?;
+        let mut stores = vec![self.store(local.model_id(), local.dimension()).await?];
+        if self.gate.is_configured()
+            && let Some(dim) = crate::privacy::gate::openai_embedding_dimension(&self.config.openai)
+        {
+            let id = crate::privacy::gate::openai_embedding_model_id(&self.config.openai);
+            stores.push(self.store(&id, dim).await?);
+        }
+        Ok(stores)
+    }
+
+    /// Indexes a source for a tenant.
+    pub async fn index(
+        &self,
+        tenant: &Arc<TenantSettings>,
+        job_id: &str,
+        source: &SourceSpec,
+        mode: IndexMode,
+        allow_private_network: bool,
+        progress: &(dyn Fn(IndexProgress) + Send + Sync),
+    ) -> Result<(IndexReport, Route), KnowledgeError> {
+        let route = self.route(tenant, job_id, Purpose::EmbedKnowledge).await?;
+        let report = self
+            .indexer
+            .index(
+                IndexTarget {
+                    tenant,
+                    embedder: route.embedder.as_ref(),
+                    store: route.store.as_ref(),
+                },
+                source,
+                mode,
+                allow_private_network || self.config.knowledge_allow_private_network,
+                progress,
+            )
+            .await?;
+        Ok((report, route))
+    }
+
+    /// Hybrid search of a tenant's knowledge (optionally one source).
+    pub async fn search(
+        &self,
+        tenant: &Arc<TenantSettings>,
+        job_id: &str,
+        text: &str,
+        source_id: Option<&str>,
+        limit: usize,
+        mode: SearchMode,
+    ) -> Result<(Vec<SearchHit>, Route), KnowledgeError> {
+        let route = self.route(tenant, job_id, Purpose::EmbedQuery).await?;
+        let dense = if mode == SearchMode::Bm25 {
+            vec![0.0; route.embedder.dimension()]
+        } else {
+            route
+                .embedder
+                .embed(&[text.to_owned()])
+                .await?
+                .pop()
+                .unwrap_or_default()
+        };
+        let hits = route
+            .store
+            .search(&SearchQuery {
+                tenant_id: tenant.tenant_id.clone(),
+                source_id: source_id.map(str::to_owned),
+                text: text.to_owned(),
+                dense,
+                limit,
+                mode,
+            })
+            .await?;
+        Ok((hits, route))
+    }
+
+    /// Removes a source from every store; returns the chunks removed.
+    pub async fn delete_source(
+        &self,
+        tenant_id: &str,
+        source_id: &str,
+    ) -> Result<u64, KnowledgeError> {
+        let mut removed = 0;
+        for store in self.all_stores().await? {
+            removed += self
+                .indexer
+                .delete_source(store.as_ref(), tenant_id, source_id)
+                .await?;
+        }
+        Ok(removed)
+    }
+
+    /// Removes every chunk of a tenant from every store.
+    pub async fn delete_tenant(&self, tenant_id: &str) -> Result<u64, KnowledgeError> {
+        let mut removed = 0;
+        for store in self.all_stores().await? {
+            removed += store.delete_tenant(tenant_id).await?;
+        }
+        self.indexer.forget_tenant(tenant_id);
+        Ok(removed)
+    }
+}

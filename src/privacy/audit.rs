@@ -1,0 +1,233 @@
+//! Audit trail of every call to an external AI provider: one JSON line per call in a file per
+//! UTC day under `<data_dir>/audit/`, holding who, why, where and how much, never content.
+//!
+//! A record has no free-text field that could carry message content: its strings are ids,
+//! enum names and provider/model names from config, and the error field is an error *kind*.
+//! Retention deletes whole day files older than the configured period.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Why a provider was called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// Embedding knowledge chunks while indexing a source.
+    EmbedKnowledge,
+    /// Embedding a query or a lead for search or classification.
+    EmbedQuery,
+    Classify,
+    Extract,
+    Summarize,
+    Route,
+    Reply,
+}
+
+/// How the call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    /// Refused by the gate (tenant settings); nothing was sent.
+    Refused,
+    /// Sent, but the provider failed (after retries) or timed out.
+    Failed,
+}
+
+/// One audit line. Nothing in it is content or personal data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// RFC 3339 UTC.
+    pub time: String,
+    pub tenant_id: String,
+    pub job_id: String,
+    pub purpose: Purpose,
+    pub provider: String,
+    pub model: String,
+    pub outcome: Outcome,
+    /// Tokens sent (counted locally with the model's tokenizer when the provider reports none).
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// Entities replaced by placeholders before sending, by type.
+    pub redactions: BTreeMap<String, u32>,
+    /// Whether the provider was allowed to keep the content (`store` for OpenAI); true only
+    /// with the tenant's `training_opt_in`.
+    pub provider_may_store: bool,
+    /// For failures: the error kind (`timeout`, `rate_limited`, `server_error`, ...).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error_kind: Option<String>,
+}
+
+/// Why the audit log cannot be written.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The audit directory or file cannot be written: the call must not happen (a call that
+    /// cannot be audited is refused), and the job is retried once the disk is fixed.
+    #[error("audit log {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The append-only audit log of one data dir.
+pub struct AuditLog {
+    dir: PathBuf,
+    open: Mutex<Option<(String, File)>>,
+}
+
+impl AuditLog {
+    /// The audit log under `<data_dir>/audit`. The folder is created on first write.
+    pub fn new(data_dir: &Path) -> AuditLog {
+        AuditLog {
+            dir: data_dir.join("audit"),
+            open: Mutex::new(None),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The current time, formatted as records hold it.
+    pub fn now() -> String {
+        OffsetDateTime::now_utc()
+            .format(&Rfc3339)
+            .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+    }
+
+    /// Appends one record and flushes it to the OS before returning.
+    pub fn append(&self, record: &AuditRecord) -> Result<(), AuditError> {
+        let day = record.time.get(..10).unwrap_or("unknown").to_owned();
+        let path = self.dir.join(format!("{day}.jsonl"));
+        let io = |source| AuditError::Io {
+            path: path.clone(),
+            source,
+        };
+        let mut line = serde_json::to_vec(record).unwrap_or_default();
+        line.push(b'\n');
+        let mut guard = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.as_ref().is_none_or(|(d, _)| *d != day) {
+            std::fs::create_dir_all(&self.dir).map_err(io)?;
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(io)?;
+            *guard = Some((day, file));
+        }
+        if let Some((_, file)) = guard.as_mut() {
+            file.write_all(&line).map_err(io)?;
+            file.flush().map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Every record, oldest day first (for reviews and tests).
+    pub fn read_all(&self) -> Result<Vec<AuditRecord>, AuditError> {
+        let mut records = Vec::new();
+        for path in self.day_files()? {
+            let text = std::fs::read_to_string(&path).map_err(|source| AuditError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            records.extend(
+                text.lines()
+                    .filter_map(|line| serde_json::from_str::<AuditRecord>(line).ok()),
+            );
+        }
+        Ok(records)
+    }
+
+    /// Deletes the day files entirely older than `retention`; returns how many were deleted.
+    pub fn expire(&self, retention: Duration) -> Result<usize, AuditError> {
+        let cutoff = OffsetDateTime::from(SystemTime::now() - retention).date();
+        let mut removed = 0;
+        for path in self.day_files()? {
+            let Some(day) = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(parse_day)
+            else {
+                continue;
+            };
+            if day < cutoff {
+                std::fs::remove_file(&path).map_err(|source| AuditError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    fn day_files(&self) -> Result<Vec<PathBuf>, AuditError> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => {
+                return Err(AuditError::Io {
+                    path: self.dir.clone(),
+                    source,
+                });
+            }
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+            .collect();
+        files.sort();
+        Ok(files)
+    }
+}
+
+fn parse_day(stem: &str) -> Option<time::Date> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(stem, &format).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(time: &str) -> AuditRecord {
+        AuditRecord {
+            time: time.into(),
+            tenant_id: "acme".into(),
+            job_id: "j1".into(),
+            purpose: Purpose::Reply,
+            provider: "openai".into(),
+            model: "m".into(),
+            outcome: Outcome::Ok,
+            prompt_tokens: 10,
+            completion_tokens: 2,
+            redactions: BTreeMap::from([("EMAIL".into(), 1)]),
+            provider_may_store: false,
+            error_kind: None,
+        }
+    }
+
+    #[test]
+    fn appends_by_day_and_expires_old_days() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::new(dir.path());
+        log.append(&record("2020-01-01T00:00:00Z")).unwrap();
+        log.append(&record(&AuditLog::now())).unwrap();
+        assert_eq!(log.read_all().unwrap().len(), 2);
+        assert_eq!(log.expire(Duration::from_secs(86_400 * 30)).unwrap(), 1);
+        let left = log.read_all().unwrap();
+        assert_eq!(left.len(), 1);
+        assert_ne!(left[0].time, "2020-01-01T00:00:00Z");
+    }
+}

@@ -1,0 +1,498 @@
+//! The one exit to external AI providers. Every embeddings or chat call leaves the process
+//! through [`Gate`], which (1) refuses unless the tenant allows external AI, (2) redacts the
+//! outgoing text into typed placeholders, (3) sets the provider's storage option from the
+//! tenant's training consent (`store: false` unless opted in), and (4) writes an audit record
+//! (no content) before returning.
+//!
+//! The provider client lives in the private `openai` submodule: no code outside this module can
+//! name it, so no code can reach a provider without passing these four steps. (clippy.toml also
+//! disallows `async_openai::Client` everywhere else, and a test checks that `async_openai` is not
+//! used outside this folder.)
+
+mod openai;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use crate::config::OpenAiConfig;
+use crate::knowledge::embed::{EmbedError, Embedder};
+use crate::privacy::audit::{AuditError, AuditLog, AuditRecord, Outcome, Purpose};
+use crate::privacy::redact::{Pseudonymizer, Redactor};
+use crate::tenant::{Provider, TenantSettings};
+
+/// The provider name in audit records and result `privacy` blocks.
+pub const OPENAI: &str = "openai";
+
+/// How a provider call failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderErrorKind {
+    RateLimited,
+    Server,
+    Timeout,
+    Unreachable,
+    Auth,
+    Client,
+    BadResponse,
+}
+
+impl ProviderErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderErrorKind::RateLimited => "rate_limited",
+            ProviderErrorKind::Server => "server_error",
+            ProviderErrorKind::Timeout => "timeout",
+            ProviderErrorKind::Unreachable => "unreachable",
+            ProviderErrorKind::Auth => "auth",
+            ProviderErrorKind::Client => "client_error",
+            ProviderErrorKind::BadResponse => "bad_response",
+        }
+    }
+
+    /// Whether a later attempt can succeed without a change of configuration.
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            ProviderErrorKind::RateLimited
+                | ProviderErrorKind::Server
+                | ProviderErrorKind::Timeout
+                | ProviderErrorKind::Unreachable
+        )
+    }
+}
+
+/// Why the gate did not return a provider answer, and what the caller does about it.
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    /// The tenant's settings (or the worker's config) do not allow this call; nothing was sent.
+    /// The caller uses the local engine instead.
+    #[error("external AI refused: {0}")]
+    Refused(&'static str),
+    /// The call could not be audited, so it was not made. Retry the job once fixed.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    /// The provider failed after the client's retries. The caller falls back to the local
+    /// engine, or retries the job when `kind.is_transient()` and no fallback exists.
+    #[error("provider {kind:?}: {message}")]
+    Provider {
+        kind: ProviderErrorKind,
+        message: String,
+    },
+}
+
+/// Who is calling and why; every field ends up in the audit record.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    pub tenant: &'a TenantSettings,
+    pub job_id: &'a str,
+    pub purpose: Purpose,
+}
+
+/// What a call sent and used, for the result's `privacy` block and metering.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// Entities replaced before sending, by type.
+    pub redactions: BTreeMap<String, u32>,
+}
+
+impl Usage {
+    pub fn add(&mut self, other: &Usage) {
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+        for (kind, n) in &other.redactions {
+            *self.redactions.entry(kind.clone()).or_default() += n;
+        }
+    }
+}
+
+/// A chat request as the caller builds it, before redaction.
+#[derive(Debug, Clone)]
+pub struct ChatRequest {
+    /// Instructions (our prompt template, rendered).
+    pub system: String,
+    /// The data: conversation, passages, categories, already delimited by the caller.
+    pub user: String,
+    /// JSON schema of the expected answer, with its name; `None` for free text.
+    pub schema: Option<(String, Value)>,
+    pub max_tokens: u32,
+}
+
+/// A chat answer, still pseudonymised: placeholders are restored by the caller with the job's
+/// [`Pseudonymizer`] after parsing (restoring inside raw JSON could break its quoting), with
+/// [`restore_json`] or [`Pseudonymizer::restore`].
+#[derive(Debug, Clone)]
+pub struct ChatAnswer {
+    pub content: String,
+    pub usage: Usage,
+}
+
+/// The gate in front of the configured provider.
+pub struct Gate {
+    provider: Option<openai::OpenAi>,
+    config: OpenAiConfig,
+    redactor: Arc<Redactor>,
+    audit: Arc<AuditLog>,
+    tokens: Option<tiktoken_rs::CoreBPE>,
+}
+
+impl Gate {
+    pub fn new(config: &OpenAiConfig, redactor: Arc<Redactor>, audit: Arc<AuditLog>) -> Gate {
+        Gate {
+            provider: openai::OpenAi::from_config(config),
+            config: config.clone(),
+            redactor,
+            audit,
+            tokens: tiktoken_rs::cl100k_base().ok(),
+        }
+    }
+
+    /// Whether a provider is configured at all (base URL or API key).
+    pub fn is_configured(&self) -> bool {
+        self.provider.is_some()
+    }
+
+    /// Whether this tenant's content may go to the external provider: `ai.external = true`,
+    /// `ai.provider = "openai"` and a provider configured.
+    pub fn allows(&self, tenant: &TenantSettings) -> bool {
+        self.refusal(tenant).is_none()
+    }
+
+    fn refusal(&self, tenant: &TenantSettings) -> Option<&'static str> {
+        if !tenant.ai.external {
+            Some("tenant setting ai.external is false")
+        } else if tenant.ai.provider != Provider::Openai {
+            Some("tenant setting ai.provider is not \"openai\"")
+        } else if self.provider.is_none() {
+            Some("no OpenAI-compatible provider is configured")
+        } else {
+            None
+        }
+    }
+
+    /// The chat model name, when one is configured.
+    pub fn chat_model(&self) -> Option<&str> {
+        self.config.model.as_deref()
+    }
+
+    /// The embeddings model name.
+    pub fn embedding_model(&self) -> &str {
+        &self.config.embedding_model
+    }
+
+    /// Embeds texts with the provider. Each text is redacted first (placeholders are consistent
+    /// across the call); vectors come back in input order.
+    pub async fn embed(
+        &self,
+        call: Call<'_>,
+        texts: &[String],
+    ) -> Result<(Vec<Vec<f32>>, Usage), GateError> {
+        let provider = self.admit(call, &self.config.embedding_model)?;
+        let mut pseudonymizer = Pseudonymizer::new();
+        let mut usage = Usage::default();
+        let redacted: Vec<String> = texts
+            .iter()
+            .map(|t| {
+                let r = pseudonymizer.redact(&self.redactor, t);
+                count_into(&mut usage.redactions, &r.counts_by_type);
+                r.text
+            })
+            .collect();
+        let mut vectors = Vec::with_capacity(texts.len());
+        for batch in redacted.chunks(self.config.embedding_batch.max(1)) {
+            match provider
+                .embed(
+                    &self.config.embedding_model,
+                    self.config.embedding_dimensions,
+                    batch,
+                )
+                .await
+            {
+                Ok((v, u)) => {
+                    vectors.extend(v);
+                    usage.prompt_tokens += u.prompt_tokens;
+                }
+                Err(err) => {
+                    let failed = Usage {
+                        prompt_tokens: usage.prompt_tokens,
+                        ..usage.clone()
+                    };
+                    self.record(call, &self.config.embedding_model, &failed, Some(err.kind))?;
+                    return Err(GateError::Provider {
+                        kind: err.kind,
+                        message: err.message,
+                    });
+                }
+            }
+        }
+        self.record(call, &self.config.embedding_model, &usage, None)?;
+        Ok((vectors, usage))
+    }
+
+    /// One chat completion. `system` and `user` are redacted with the job's pseudonymizer (so
+    /// placeholders in the answer can be restored with it); `store` is set from the tenant's
+    /// training consent.
+    pub async fn chat(
+        &self,
+        call: Call<'_>,
+        pseudonymizer: &mut Pseudonymizer,
+        request: &ChatRequest,
+    ) -> Result<ChatAnswer, GateError> {
+        let model = self.config.model.clone().unwrap_or_else(|| "gpt-4o-mini".into());
+        let provider = self.admit(call, &model)?;
+        let mut usage = Usage::default();
+        let system = pseudonymizer.redact(&self.redactor, &request.system);
+        let user = pseudonymizer.redact(&self.redactor, &request.user);
+        count_into(&mut usage.redactions, &system.counts_by_type);
+        count_into(&mut usage.redactions, &user.counts_by_type);
+        let mut body = json!({
+            "model": model,
+            "messages": [
+                {"role": "system", "content": system.text},
+                {"role": "user", "content": user.text},
+            ],
+            "max_completion_tokens": request.max_tokens,
+            "temperature": 0.0,
+            "store": call.tenant.ai.training_opt_in,
+        });
+        if let Some((name, schema)) = &request.schema {
+            body["response_format"] = json!({
+                "type": "json_schema",
+                "json_schema": {"name": name, "schema": schema, "strict": true},
+            });
+        }
+        let local_prompt_tokens = self.count(&system.text) + self.count(&user.text);
+        match provider.chat(body).await {
+            Ok((content, reported)) => {
+                match reported {
+                    Some(u) => {
+                        usage.prompt_tokens = u.prompt_tokens;
+                        usage.completion_tokens = u.completion_tokens;
+                    }
+                    None => {
+                        usage.prompt_tokens = local_prompt_tokens;
+                        usage.completion_tokens = self.count(&content);
+                    }
+                }
+                self.record(call, &model, &usage, None)?;
+                Ok(ChatAnswer { content, usage })
+            }
+            Err(err) => {
+                usage.prompt_tokens = local_prompt_tokens;
+                self.record(call, &model, &usage, Some(err.kind))?;
+                Err(GateError::Provider {
+                    kind: err.kind,
+                    message: err.message,
+                })
+            }
+        }
+    }
+
+    /// Checks the tenant; a refusal is audited too (so a review sees attempts, not only calls).
+    fn admit(&self, call: Call<'_>, model: &str) -> Result<&openai::OpenAi, GateError> {
+        match (self.refusal(call.tenant), self.provider.as_ref()) {
+            (None, Some(provider)) => Ok(provider),
+            (reason, _) => {
+                let reason = reason.unwrap_or("no OpenAI-compatible provider is configured");
+                self.audit.append(&AuditRecord {
+                    outcome: Outcome::Refused,
+                    ..self.base_record(call, model, &Usage::default())
+                })?;
+                Err(GateError::Refused(reason))
+            }
+        }
+    }
+
+    fn record(
+        &self,
+        call: Call<'_>,
+        model: &str,
+        usage: &Usage,
+        error: Option<ProviderErrorKind>,
+    ) -> Result<(), AuditError> {
+        let mut record = self.base_record(call, model, usage);
+        if let Some(kind) = error {
+            record.outcome = Outcome::Failed;
+            record.error_kind = Some(kind.as_str().to_owned());
+        }
+        metrics::counter!("jambo_provider_calls_total",
+            "tenant" => call.tenant.tenant_id.clone(),
+            "outcome" => if error.is_some() { "failed" } else { "ok" })
+        .increment(1);
+        metrics::counter!("jambo_provider_tokens_total",
+            "tenant" => call.tenant.tenant_id.clone(), "direction" => "prompt")
+        .increment(usage.prompt_tokens);
+        metrics::counter!("jambo_provider_tokens_total",
+            "tenant" => call.tenant.tenant_id.clone(), "direction" => "completion")
+        .increment(usage.completion_tokens);
+        self.audit.append(&record)
+    }
+
+    fn base_record(&self, call: Call<'_>, model: &str, usage: &Usage) -> AuditRecord {
+        AuditRecord {
+            time: AuditLog::now(),
+            tenant_id: call.tenant.tenant_id.clone(),
+            job_id: call.job_id.to_owned(),
+            purpose: call.purpose,
+            provider: OPENAI.to_owned(),
+            model: model.to_owned(),
+            outcome: Outcome::Ok,
+            prompt_tokens: usage.prompt_tokens,
+            completion_tokens: usage.completion_tokens,
+            redactions: usage.redactions.clone(),
+            provider_may_store: call.tenant.ai.training_opt_in,
+            error_kind: None,
+        }
+    }
+
+    fn count(&self, text: &str) -> u64 {
+        self.tokens
+            .as_ref()
+            .map_or(text.len() as u64 / 4, |bpe| {
+                bpe.encode_ordinary(text).len() as u64
+            })
+    }
+}
+
+fn count_into<K: std::fmt::Display>(
+    into: &mut BTreeMap<String, u32>,
+    counts: &BTreeMap<K, usize>,
+) {
+    for (kind, n) in counts {
+        *into.entry(kind.to_string()).or_default() += u32::try_from(*n).unwrap_or(u32::MAX);
+    }
+}
+
+/// Restores placeholders in every string of a parsed provider answer; returns how many
+/// placeholder-shaped strings were not ours (replaced by a neutral word, never kept as-is).
+pub fn restore_json(value: &mut Value, pseudonymizer: &Pseudonymizer) -> usize {
+    match value {
+        Value::String(s) => {
+            let restored = pseudonymizer.restore(s);
+            *s = restored.text;
+            restored.unknown.len()
+        }
+        Value::Array(items) => items.iter_mut().map(|v| restore_json(v, pseudonymizer)).sum(),
+        Value::Object(map) => map.values_mut().map(|v| restore_json(v, pseudonymizer)).sum(),
+        _ => 0,
+    }
+}
+
+/// The provider's embeddings as an [`Embedder`] for one tenant and job: every batch passes the
+/// gate (refused, redacted and audited like any call).
+pub struct GatedEmbedder {
+    gate: Arc<Gate>,
+    tenant: Arc<TenantSettings>,
+    job_id: String,
+    purpose: Purpose,
+    model_id: String,
+    dimension: usize,
+    usage: std::sync::Mutex<Usage>,
+}
+
+impl GatedEmbedder {
+    /// Fails when the tenant may not use the provider, or the vector size of the configured
+    /// model is unknown (set `openai.embedding_dimensions`).
+    pub fn new(
+        gate: Arc<Gate>,
+        tenant: Arc<TenantSettings>,
+        job_id: &str,
+        purpose: Purpose,
+    ) -> Result<GatedEmbedder, GateError> {
+        if let Some(reason) = gate.refusal(&tenant) {
+            return Err(GateError::Refused(reason));
+        }
+        let dimension = openai_embedding_dimension(&gate.config).ok_or(GateError::Refused(
+            "unknown vector size of openai.embedding_model: set openai.embedding_dimensions",
+        ))?;
+        Ok(GatedEmbedder {
+            model_id: openai_embedding_model_id(&gate.config),
+            gate,
+            tenant,
+            job_id: job_id.to_owned(),
+            purpose,
+            dimension,
+            usage: std::sync::Mutex::new(Usage::default()),
+        })
+    }
+
+    /// Everything this embedder sent so far.
+    pub fn usage(&self) -> Usage {
+        self.usage.lock().map(|u| u.clone()).unwrap_or_default()
+    }
+}
+
+/// The model id vectors of the configured provider model carry (vectors of different ids never
+/// share a collection).
+pub fn openai_embedding_model_id(config: &OpenAiConfig) -> String {
+    match config.embedding_dimensions {
+        Some(d) => format!("openai-{}-{d}", config.embedding_model),
+        None => format!("openai-{}", config.embedding_model),
+    }
+}
+
+/// The vector size of the configured embeddings model.
+pub fn openai_embedding_dimension(config: &OpenAiConfig) -> Option<usize> {
+    if let Some(d) = config.embedding_dimensions {
+        return Some(d as usize);
+    }
+    match config.embedding_model.as_str() {
+        "text-embedding-3-small" | "text-embedding-ada-002" => Some(1536),
+        "text-embedding-3-large" => Some(3072),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl Embedder for GatedEmbedder {
+    fn model_id(&self) -> &str {
+        &self.model_id
+    }
+
+    fn dimension(&self) -> usize {
+        self.dimension
+    }
+
+    fn batch_size(&self) -> usize {
+        self.gate.config.embedding_batch
+    }
+
+    async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let call = Call {
+            tenant: &self.tenant,
+            job_id: &self.job_id,
+            purpose: self.purpose,
+        };
+        let (vectors, usage) = self.gate.embed(call, texts).await.map_err(|err| match err {
+            GateError::Provider { kind, message } => EmbedError::Provider {
+                retryable: kind.is_transient(),
+                message,
+            },
+            other => EmbedError::Provider {
+                retryable: matches!(other, GateError::Audit(_)),
+                message: other.to_string(),
+            },
+        })?;
+        if let Some(bad) = vectors.iter().find(|v| v.len() != self.dimension) {
+            return Err(EmbedError::Provider {
+                retryable: false,
+                message: format!(
+                    "provider returned vectors of {} values, expected {}",
+                    bad.len(),
+                    self.dimension
+                ),
+            });
+        }
+        if let Ok(mut total) = self.usage.lock() {
+            total.add(&usage);
+        }
+        Ok(vectors)
+    }
+}

@@ -1,0 +1,496 @@
+//! The triage engines behind one trait: [`LocalEngine`] (deterministic, in-process, the default)
+//! and the OpenAI-compatible engine (`super::openai`), which refines the local answer and falls
+//! back to it. Both produce the contract's `lead.processed` and `reply.suggested` results.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use super::classify::{CategoryConfig, CategoryModel, Example, Prediction};
+use super::reply::{Reply, compose};
+use super::route::{RouteDecision, Signals, route};
+use super::spam::{SpamConfig, SpamDetector, SpamExample, SpamInput, SpamVerdict};
+use super::text::{TextAnalysis, analyze_lead};
+use crate::event::Privacy;
+use crate::job::{Conversation, Lead, Role};
+use crate::knowledge::embed::{EmbedError, Embedder, LocalMiniLm};
+use crate::knowledge::service::{Knowledge, KnowledgeError};
+use crate::knowledge::store::SearchMode;
+use crate::privacy::redact::Redactor;
+use crate::tenant::TenantSettings;
+
+/// Why triage failed, and how the job treats it.
+#[derive(Debug, thiserror::Error)]
+pub enum TriageError {
+    /// The local model could not run (missing files, inference failure): retry once fixed.
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+    /// Knowledge search failed (store locked or down): retryable per the inner error.
+    #[error(transparent)]
+    Knowledge(#[from] KnowledgeError),
+    /// The input cannot be triaged at all (e.g. a conversation without a customer message).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl TriageError {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            TriageError::Embed(err) => err.is_retryable(),
+            TriageError::Knowledge(err) => err.is_retryable(),
+            TriageError::Invalid(_) => false,
+        }
+    }
+}
+
+/// A lead to process.
+pub struct LeadJob<'a> {
+    pub job_id: &'a str,
+    pub tenant: &'a Arc<TenantSettings>,
+    pub lead: &'a Lead,
+    pub suggest_reply: bool,
+}
+
+/// A conversation to answer.
+pub struct ReplyJob<'a> {
+    pub job_id: &'a str,
+    pub tenant: &'a Arc<TenantSettings>,
+    pub conversation: &'a Conversation,
+}
+
+/// A result and its privacy block.
+#[derive(Debug, Clone)]
+pub struct Triaged {
+    pub result: Value,
+    pub privacy: Privacy,
+}
+
+/// A triage engine.
+#[async_trait]
+pub trait TriageEngine: Send + Sync {
+    fn name(&self) -> &'static str;
+    async fn process_lead(&self, job: &LeadJob<'_>) -> Result<Triaged, TriageError>;
+    async fn suggest_reply(&self, job: &ReplyJob<'_>) -> Result<Triaged, TriageError>;
+}
+
+/// Everything the local engine concluded about a lead (the OpenAI engine starts from it).
+#[derive(Debug, Clone)]
+pub struct LocalLead {
+    pub text: TextAnalysis,
+    pub category: Option<Prediction>,
+    pub spam: SpamVerdict,
+    pub route: RouteDecision,
+    pub reply: Option<Reply>,
+    pub pii_types: Vec<String>,
+}
+
+/// A tenant's trained models, with the settings fingerprint they were trained from.
+struct TenantModels {
+    fingerprint: String,
+    category: Option<Arc<CategoryModel>>,
+    spam: Arc<SpamDetector>,
+}
+
+/// The local engine: text analysis, a category classifier and a spam detector trained from the
+/// tenant's settings on the local embeddings, rule routing, and replies composed from retrieved
+/// passages.
+pub struct LocalEngine {
+    knowledge: Arc<Knowledge>,
+    redactor: Arc<Redactor>,
+    models: Mutex<HashMap<String, Arc<TenantModels>>>,
+    config: CategoryConfig,
+}
+
+impl LocalEngine {
+    pub fn new(knowledge: Arc<Knowledge>, redactor: Arc<Redactor>) -> LocalEngine {
+        LocalEngine {
+            knowledge,
+            redactor,
+            models: Mutex::new(HashMap::new()),
+            config: CategoryConfig::default(),
+        }
+    }
+
+    pub fn knowledge(&self) -> &Arc<Knowledge> {
+        &self.knowledge
+    }
+
+    /// The tenant's models, trained on first use and again when its settings change.
+    async fn models(
+        &self,
+        tenant: &TenantSettings,
+        embedder: &LocalMiniLm,
+    ) -> Result<Arc<TenantModels>, TriageError> {
+        let fingerprint =
+            CategoryModel::fingerprint(&tenant.categories, embedder.model_id(), &self.config);
+        let mut cache = self.models.lock().await;
+        if let Some(models) = cache.get(&tenant.tenant_id)
+            && models.fingerprint == fingerprint
+        {
+            return Ok(models.clone());
+        }
+        let mut texts: Vec<String> = Vec::new();
+        let mut labels: Vec<(usize, &str, bool)> = Vec::new(); // (text index, label, is description)
+        for category in &tenant.categories {
+            for example in &category.examples {
+                labels.push((texts.len(), &category.name, false));
+                texts.push(example.clone());
+            }
+            if category.examples.is_empty() && !category.description.trim().is_empty() {
+                labels.push((texts.len(), &category.name, true));
+                texts.push(format!("{}: {}", category.name, category.description));
+            }
+        }
+        let vectors = embedder.embed(&texts).await?;
+        let examples: Vec<Example<'_>> = labels
+            .iter()
+            .filter(|(_, _, d)| !d)
+            .map(|&(i, label, _)| Example {
+                label,
+                text: &texts[i],
+                embedding: &vectors[i],
+            })
+            .collect();
+        let descriptions: Vec<Example<'_>> = labels
+            .iter()
+            .filter(|(_, _, d)| *d)
+            .map(|&(i, label, _)| Example {
+                label,
+                text: &texts[i],
+                embedding: &vectors[i],
+            })
+            .collect();
+        let category = match CategoryModel::train(&examples, &descriptions, &self.config) {
+            Ok(model) => Some(Arc::new(model)),
+            Err(err) => {
+                tracing::warn!(event = "category_model_unavailable", tenant_id = %tenant.tenant_id, error = %err);
+                None
+            }
+        };
+        // The tenant's own spam examples: a category named "spam" (others count as not spam).
+        let spam_examples: Vec<SpamExample<'_>> = labels
+            .iter()
+            .filter(|(_, _, d)| !d)
+            .map(|&(i, label, _)| SpamExample {
+                text: &texts[i],
+                is_spam: label.eq_ignore_ascii_case("spam"),
+                embedding: Some(vectors[i].as_slice()),
+            })
+            .collect();
+        let has_spam = spam_examples.iter().any(|e| e.is_spam);
+        let spam = if has_spam {
+            SpamDetector::train(&spam_examples, SpamConfig::default())
+        } else {
+            SpamDetector::new(SpamConfig::default())
+        };
+        let models = Arc::new(TenantModels {
+            fingerprint,
+            category,
+            spam: Arc::new(spam),
+        });
+        cache.insert(tenant.tenant_id.clone(), models.clone());
+        Ok(models)
+    }
+
+    /// Runs every local step on a lead.
+    pub async fn analyse(&self, job: &LeadJob<'_>) -> Result<LocalLead, TriageError> {
+        let lead = job.lead;
+        let text = analyze_lead(lead);
+        let embedder = self.knowledge.local_embedder().await?;
+        let subject = lead.subject.as_deref().unwrap_or("").trim();
+        let classify_text = if subject.is_empty() {
+            text.cleaned.body.clone()
+        } else {
+            format!("{subject}\n{}", text.cleaned.body)
+        };
+        let embedding = embedder
+            .embed(std::slice::from_ref(&classify_text))
+            .await?
+            .pop()
+            .unwrap_or_default();
+        let models = self.models(job.tenant, &embedder).await?;
+        let category = models
+            .category
+            .as_ref()
+            .map(|m| m.predict(&classify_text, &embedding));
+        let fields: Vec<(String, String)> = lead
+            .fields
+            .iter()
+            .flatten()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()),
+                )
+            })
+            .collect();
+        let field_refs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let email = text
+            .extracted
+            .email
+            .as_ref()
+            .map(|f| f.value.as_str());
+        let spam = models.spam.check(&SpamInput {
+            text: &classify_text,
+            email,
+            fields: &field_refs,
+            embedding: Some(embedding.as_slice()),
+        });
+        let extracted_names = present_fields(&text);
+        let sentiment = serde_json::to_value(text.sentiment.label)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "neutral".into());
+        let urgency = serde_json::to_value(text.urgency.level)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "normal".into());
+        let channel = serde_json::to_value(lead.channel)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let keyword_text = format!("{subject}\n{}", text.cleaned.body);
+        let route = route(
+            job.tenant,
+            &Signals {
+                category: category.as_ref().map(|p| p.label.as_str()),
+                category_confidence: category.as_ref().map_or(0.0, |p| p.confidence),
+                category_needs_human: category
+                    .as_ref()
+                    .and_then(|p| p.needs_human.clone())
+                    .or_else(|| {
+                        job.tenant
+                            .categories
+                            .is_empty()
+                            .then(|| "the tenant has no categories configured".to_owned())
+                    }),
+                language: &text.language.code,
+                sentiment: &sentiment,
+                urgency: &urgency,
+                is_spam: spam.is_spam,
+                spam_score: spam.score,
+                channel: &channel,
+                text: &keyword_text,
+                extracted: extracted_names,
+                budget: text.extracted.budget.as_ref().map(|b| b.value.amount),
+                fields: lead.fields.as_ref(),
+            },
+        );
+        let reply = if job.suggest_reply && !spam.is_spam {
+            let name = text.extracted.name.as_ref().map(|f| f.value.clone());
+            Some(
+                self.reply_to(
+                    job.tenant,
+                    job.job_id,
+                    &classify_text,
+                    name.as_deref(),
+                    &text.language.code,
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
+        let mut pii_types: Vec<String> = self
+            .redactor
+            .detect(&format!("{subject}\n{}", lead.body))
+            .iter()
+            .map(|e| e.kind.name().to_owned())
+            .collect();
+        pii_types.sort();
+        pii_types.dedup();
+        Ok(LocalLead {
+            text,
+            category,
+            spam,
+            route,
+            reply,
+            pii_types,
+        })
+    }
+
+    /// Searches the tenant's knowledge and composes a reply from it.
+    pub async fn reply_to(
+        &self,
+        tenant: &Arc<TenantSettings>,
+        job_id: &str,
+        question: &str,
+        name: Option<&str>,
+        language: &str,
+    ) -> Result<Reply, TriageError> {
+        let (hits, _) = self
+            .knowledge
+            .search(tenant, job_id, question, None, 5, SearchMode::Hybrid)
+            .await?;
+        let best_dense = if hits.is_empty() {
+            0.0
+        } else {
+            let (dense, _) = self
+                .knowledge
+                .search(tenant, job_id, question, None, 1, SearchMode::Dense)
+                .await?;
+            dense.first().map_or(0.0, |h| h.score)
+        };
+        Ok(compose(question, &hits, best_dense, name, language))
+    }
+}
+
+/// Names of the extracted fields that have a value.
+fn present_fields(text: &TextAnalysis) -> Vec<&'static str> {
+    let e = &text.extracted;
+    let mut out = Vec::new();
+    for (name, present) in [
+        ("name", e.name.is_some()),
+        ("email", e.email.is_some()),
+        ("phone", e.phone.is_some()),
+        ("company", e.company.is_some()),
+        ("website", e.website.is_some()),
+        ("budget", e.budget.is_some()),
+        ("timeline", e.timeline.is_some()),
+    ] {
+        if present {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// The `lead.processed` result of a local analysis.
+pub fn lead_result(local: &LocalLead) -> Value {
+    let category = match &local.category {
+        Some(p) => json!({
+            "label": p.label,
+            "confidence": round2(p.confidence),
+            "runner_up": p.runner_up.as_ref().map(|r| json!({"label": r.label, "confidence": round2(r.confidence)})),
+        }),
+        None => json!({"label": null, "confidence": 0.0, "runner_up": null}),
+    };
+    let mut result = json!({
+        "language": local.text.language.code,
+        "language_confidence": round2(local.text.language.confidence),
+        "category": category,
+        "spam": {"is_spam": local.spam.is_spam, "score": round2(local.spam.score), "reasons": local.spam.reasons},
+        "sentiment": local.text.sentiment.label,
+        "sentiment_score": local.text.sentiment.score,
+        "urgency": local.text.urgency.level,
+        "urgency_reasons": local.text.urgency.reasons,
+        "summary": local.text.summary,
+        "extracted": local.text.extracted,
+        "route": local.route,
+        "engine": "local",
+    });
+    if let Some(reply) = &local.reply {
+        result["reply"] = reply_json(reply);
+    }
+    result
+}
+
+pub fn reply_json(reply: &Reply) -> Value {
+    json!({
+        "text": reply.text,
+        "citations": reply.citations,
+        "language": reply.language,
+        "needs_human": reply.needs_human,
+        "reasons": reply.reasons,
+    })
+}
+
+fn round2(x: f32) -> f64 {
+    (f64::from(x) * 100.0).round() / 100.0
+}
+
+/// The privacy block of a job that sent nothing out.
+pub fn local_privacy(tenant: &TenantSettings, pii_types: Vec<String>) -> Privacy {
+    Privacy {
+        training_opt_in: tenant.ai.training_opt_in,
+        pii_types,
+        ..Privacy::default()
+    }
+}
+
+/// The last customer turn(s) of a conversation: the question to answer.
+pub fn customer_question(conversation: &Conversation) -> Option<String> {
+    let mut turns: Vec<&str> = Vec::new();
+    for message in conversation.messages.iter().rev() {
+        match message.role {
+            Role::Customer => turns.push(message.text.as_str()),
+            Role::Agent if !turns.is_empty() => break,
+            Role::Agent => {}
+        }
+    }
+    if turns.is_empty() {
+        return None;
+    }
+    turns.reverse();
+    Some(turns.join("\n"))
+}
+
+#[async_trait]
+impl TriageEngine for LocalEngine {
+    fn name(&self) -> &'static str {
+        "local"
+    }
+
+    async fn process_lead(&self, job: &LeadJob<'_>) -> Result<Triaged, TriageError> {
+        let local = self.analyse(job).await?;
+        Ok(Triaged {
+            result: lead_result(&local),
+            privacy: local_privacy(job.tenant, local.pii_types.clone()),
+        })
+    }
+
+    async fn suggest_reply(&self, job: &ReplyJob<'_>) -> Result<Triaged, TriageError> {
+        let question = customer_question(job.conversation).ok_or_else(|| {
+            TriageError::Invalid("the conversation has no customer message".into())
+        })?;
+        let cleaned = super::clean::clean(&question);
+        let language = super::language::detect_language(&cleaned.body);
+        let name = job
+            .conversation
+            .contact
+            .as_ref()
+            .and_then(|c| c.name.clone());
+        let reply = self
+            .reply_to(
+                job.tenant,
+                job.job_id,
+                &cleaned.body,
+                name.as_deref(),
+                &language.code,
+            )
+            .await?;
+        let mut pii: Vec<String> = self
+            .redactor
+            .detect(&question)
+            .iter()
+            .map(|e| e.kind.name().to_owned())
+            .collect();
+        pii.sort();
+        pii.dedup();
+        Ok(Triaged {
+            result: json!({
+                "reply": {"text": reply.text, "citations": reply.citations},
+                "language": reply.language,
+                "needs_human": reply.needs_human,
+                "reasons": reply.reasons,
+                "engine": "local",
+            }),
+            privacy: local_privacy(job.tenant, pii),
+        })
+    }
+}
+
+/// Counts of PII types, for privacy blocks that report redactions.
+pub fn count_types(types: &[String]) -> BTreeMap<String, u32> {
+    let mut out = BTreeMap::new();
+    for t in types {
+        *out.entry(t.clone()).or_default() += 1;
+    }
+    out
+}

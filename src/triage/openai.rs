@@ -1,0 +1,625 @@
+//! The OpenAI-compatible triage engine: the local engine's answer, refined task by task by a
+//! chat model through the privacy gate (classify, extract, summarize, route, reply). Each answer
+//! must parse and validate against its schema and the tenant's settings; an invalid one gets one
+//! repair attempt, then the local answer stands and the reason is recorded in `fallbacks`.
+//! A circuit breaker stops calling a provider that keeps failing, so a dead provider costs one
+//! timeout per breaker period, not one per job.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use super::engine::{
+    LeadJob, LocalEngine, ReplyJob, TriageEngine, TriageError, Triaged, customer_question,
+    lead_result,
+};
+use super::prompt::{Task, render, split};
+use super::reply::Citation;
+use crate::event::Privacy;
+use crate::knowledge::store::{SearchHit, SearchMode};
+use crate::privacy::audit::Purpose;
+use crate::privacy::gate::{Call, ChatRequest, Gate, GateError, OPENAI, Usage, restore_json};
+use crate::privacy::redact::Pseudonymizer;
+use crate::tenant::TenantSettings;
+
+/// Consecutive provider failures that open the breaker.
+const BREAKER_THRESHOLD: u32 = 5;
+/// How long an open breaker sends everything to the local engine.
+const BREAKER_OPEN: Duration = Duration::from_secs(30);
+/// Context window assumed for the configured model, in tokens.
+const CONTEXT_TOKENS: usize = 16_384;
+
+/// Opens after [`BREAKER_THRESHOLD`] consecutive failures; after [`BREAKER_OPEN`] one call may
+/// try again (a success closes it, a failure opens it for another period).
+#[derive(Default)]
+pub struct CircuitBreaker {
+    failures: AtomicU32,
+    open_until_ms: AtomicU64,
+}
+
+impl CircuitBreaker {
+    fn now_ms() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64)
+    }
+
+    pub fn is_open(&self) -> bool {
+        Self::now_ms() < self.open_until_ms.load(Ordering::Relaxed)
+    }
+
+    pub fn success(&self) {
+        self.failures.store(0, Ordering::Relaxed);
+        self.open_until_ms.store(0, Ordering::Relaxed);
+    }
+
+    pub fn failure(&self) {
+        let n = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
+        if n >= BREAKER_THRESHOLD {
+            self.open_until_ms.store(
+                Self::now_ms() + BREAKER_OPEN.as_millis() as u64,
+                Ordering::Relaxed,
+            );
+            tracing::warn!(event = "provider_breaker_open", failures = n);
+        }
+    }
+}
+
+/// One job's conversation with the provider: the placeholder mapping, usage and fallbacks.
+struct Session<'a> {
+    gate: &'a Gate,
+    breaker: &'a CircuitBreaker,
+    tenant: &'a TenantSettings,
+    job_id: &'a str,
+    pseudonymizer: Pseudonymizer,
+    usage: Usage,
+    calls: u32,
+    fallbacks: Vec<Value>,
+}
+
+impl Session<'_> {
+    /// Asks one task; returns the parsed, validated and restored answer, or records why the
+    /// local answer stands.
+    async fn ask(
+        &mut self,
+        task: Task,
+        values: &[(&str, &str)],
+        max_tokens: u32,
+        validate: &dyn Fn(&Value) -> Result<(), String>,
+    ) -> Option<Value> {
+        if self.breaker.is_open() {
+            self.fallback(task, "provider circuit breaker is open");
+            return None;
+        }
+        let (system, user) = split(&render(task, values));
+        let mut request = ChatRequest {
+            system,
+            user,
+            schema: Some((format!("jambo_{}", task.name()), task.schema())),
+            max_tokens,
+        };
+        let purpose = match task {
+            Task::Classify => Purpose::Classify,
+            Task::Extract => Purpose::Extract,
+            Task::Summarize => Purpose::Summarize,
+            Task::Route => Purpose::Route,
+            Task::Reply => Purpose::Reply,
+        };
+        for attempt in 0..2 {
+            let call = Call {
+                tenant: self.tenant,
+                job_id: self.job_id,
+                purpose,
+            };
+            let answer = match self.gate.chat(call, &mut self.pseudonymizer, &request).await {
+                Ok(answer) => answer,
+                Err(GateError::Provider { kind, .. }) => {
+                    self.breaker.failure();
+                    self.fallback(task, &format!("provider error: {}", kind.as_str()));
+                    return None;
+                }
+                Err(err) => {
+                    self.fallback(task, &err.to_string());
+                    return None;
+                }
+            };
+            self.breaker.success();
+            self.calls += 1;
+            self.usage.add(&answer.usage);
+            let problem = match serde_json::from_str::<Value>(&answer.content) {
+                Err(err) => format!("not JSON ({err})"),
+                Ok(mut value) => match validate(&value) {
+                    Ok(()) => {
+                        let unknown = restore_json(&mut value, &self.pseudonymizer);
+                        if unknown > 0 {
+                            self.fallbacks.push(json!({
+                                "task": task.name(),
+                                "reason": format!("{unknown} unknown placeholder(s) replaced by neutral words"),
+                            }));
+                        }
+                        return Some(value);
+                    }
+                    Err(problem) => problem,
+                },
+            };
+            if attempt == 0 {
+                request.user.push_str(&format!(
+                    "\n\n# Correction\n\nYour previous answer was rejected: {}. Answer again with one JSON object that matches the schema and the rules.\n",
+                    super::prompt::defuse(&problem)
+                ));
+            } else {
+                self.fallback(task, &format!("invalid answer after one repair: {problem}"));
+            }
+        }
+        None
+    }
+
+    fn fallback(&mut self, task: Task, reason: &str) {
+        self.fallbacks
+            .push(json!({"task": task.name(), "reason": reason, "used": "local"}));
+    }
+
+    fn privacy(&self, pii_types: Vec<String>) -> Privacy {
+        Privacy {
+            redactions: self.usage.redactions.clone(),
+            external_ai: self.calls > 0,
+            provider: (self.calls > 0).then(|| OPENAI.to_owned()),
+            training_opt_in: self.tenant.ai.training_opt_in,
+            pii_types,
+        }
+    }
+}
+
+/// The OpenAI-compatible engine.
+pub struct OpenAiEngine {
+    local: Arc<LocalEngine>,
+    gate: Arc<Gate>,
+    breaker: CircuitBreaker,
+    tokens: Option<tiktoken_rs::CoreBPE>,
+}
+
+impl OpenAiEngine {
+    pub fn new(local: Arc<LocalEngine>, gate: Arc<Gate>) -> OpenAiEngine {
+        OpenAiEngine {
+            local,
+            gate,
+            breaker: CircuitBreaker::default(),
+            tokens: tiktoken_rs::cl100k_base().ok(),
+        }
+    }
+
+    fn count(&self, text: &str) -> usize {
+        self.tokens
+            .as_ref()
+            .map_or(text.len() / 4, |b| b.encode_ordinary(text).len())
+    }
+
+    /// `text` cut to at most `budget` tokens (at a character boundary, with a marker).
+    fn trim(&self, text: &str, budget: usize) -> String {
+        if self.count(text) <= budget {
+            return text.to_owned();
+        }
+        let mut end = text.len().min(budget * 4);
+        while end > 0 && (!text.is_char_boundary(end) || self.count(&text[..end]) > budget) {
+            end = text[..end]
+                .char_indices()
+                .map(|(i, _)| i)
+                .rev()
+                .nth(end / 10 + 1)
+                .unwrap_or(0);
+        }
+        format!("{} […]", &text[..end])
+    }
+
+    /// Numbered passages within `budget` tokens, best first.
+    fn passages(&self, hits: &[SearchHit], budget: usize) -> (String, usize) {
+        let mut out = String::new();
+        let mut used = 0;
+        let mut n = 0;
+        for (i, hit) in hits.iter().enumerate() {
+            let block = format!(
+                "[{}] {} ({})\n{}\n\n",
+                i + 1,
+                hit.payload.title.as_deref().unwrap_or(""),
+                hit.payload.url,
+                hit.payload.text
+            );
+            let cost = self.count(&block);
+            if used + cost > budget {
+                break;
+            }
+            used += cost;
+            out.push_str(&block);
+            n = i + 1;
+        }
+        (out, n)
+    }
+
+    /// Budget for inserted data: the context minus the answer and the prompt's own text.
+    fn data_budget(&self, task: Task, max_tokens: u32) -> usize {
+        CONTEXT_TOKENS
+            .saturating_sub(max_tokens as usize)
+            .saturating_sub(self.count(task.template()))
+            .saturating_sub(256)
+    }
+
+    async fn reply(
+        &self,
+        session: &mut Session<'_>,
+        tenant: &Arc<TenantSettings>,
+        job_id: &str,
+        question: &str,
+        conversation: &str,
+        name: Option<&str>,
+        language: &str,
+    ) -> Result<Option<(Value, Vec<Citation>)>, TriageError> {
+        let knowledge = self.local.knowledge();
+        let (hits, _) = knowledge
+            .search(tenant, job_id, question, None, 5, SearchMode::Hybrid)
+            .await?;
+        let budget = self.data_budget(Task::Reply, 600);
+        let conversation = self.trim(conversation, budget / 3);
+        let (passages, shown) =
+            self.passages(&hits, budget.saturating_sub(self.count(&conversation)));
+        let validate = |v: &Value| -> Result<(), String> {
+            let text = v["text"].as_str().ok_or("text is missing")?;
+            if text.trim().is_empty() {
+                return Err("text is empty".into());
+            }
+            let citations = v["citations"].as_array().ok_or("citations is missing")?;
+            for c in citations {
+                match c.as_u64() {
+                    Some(n) if n >= 1 && (n as usize) <= shown => {}
+                    _ => return Err(format!("citation {c} names no passage")),
+                }
+            }
+            if v["needs_human"] == json!(false) && citations.is_empty() {
+                return Err("a reply without needs_human must cite a passage".into());
+            }
+            Ok(())
+        };
+        let Some(answer) = session
+            .ask(
+                Task::Reply,
+                &[
+                    ("passages", &passages),
+                    ("conversation", &conversation),
+                    ("language", language),
+                    ("name", name.unwrap_or("unknown")),
+                ],
+                600,
+                &validate,
+            )
+            .await
+        else {
+            return Ok(None);
+        };
+        let citations: Vec<Citation> = answer["citations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_u64)
+            .filter_map(|n| (n as usize).checked_sub(1).and_then(|i| hits.get(i)))
+            .map(|h| Citation {
+                url: h.payload.url.clone(),
+                title: h.payload.title.clone(),
+                chunk_id: h.chunk_id.clone(),
+            })
+            .collect();
+        Ok(Some((answer, citations)))
+    }
+}
+
+#[async_trait]
+impl TriageEngine for OpenAiEngine {
+    fn name(&self) -> &'static str {
+        "openai"
+    }
+
+    async fn process_lead(&self, job: &LeadJob<'_>) -> Result<Triaged, TriageError> {
+        let local = self
+            .local
+            .analyse(&LeadJob {
+                suggest_reply: false,
+                ..*job
+            })
+            .await?;
+        let mut result = lead_result(&local);
+        let mut session = Session {
+            gate: &self.gate,
+            breaker: &self.breaker,
+            tenant: job.tenant,
+            job_id: job.job_id,
+            pseudonymizer: Pseudonymizer::new(),
+            usage: Usage::default(),
+            calls: 0,
+            fallbacks: Vec::new(),
+        };
+        let subject = job.lead.subject.as_deref().unwrap_or("");
+        let message = self.trim(
+            &format!("Subject: {subject}\n\n{}", local.text.cleaned.body),
+            self.data_budget(Task::Extract, 300) / 2,
+        );
+        let categories: String = job
+            .tenant
+            .categories
+            .iter()
+            .map(|c| format!("- {}: {}\n", c.name, c.description))
+            .collect();
+        let names: Vec<String> = job.tenant.categories.iter().map(|c| c.name.clone()).collect();
+
+        // classify
+        if !names.is_empty() {
+            let validate = |v: &Value| -> Result<(), String> {
+                let label = v["category"].as_str().ok_or("category is missing")?;
+                if !names.iter().any(|n| n == label) {
+                    return Err(format!("category {label:?} is not one of the tenant's categories"));
+                }
+                let c = v["confidence"].as_f64().ok_or("confidence is missing")?;
+                if !(0.0..=1.0).contains(&c) {
+                    return Err("confidence is outside 0..1".into());
+                }
+                Ok(())
+            };
+            if let Some(v) = session
+                .ask(
+                    Task::Classify,
+                    &[("categories", &categories), ("message", &message)],
+                    200,
+                    &validate,
+                )
+                .await
+            {
+                result["category"]["label"] = v["category"].clone();
+                result["category"]["confidence"] = v["confidence"].clone();
+            }
+        }
+
+        // extract: fills what the local extraction did not find (form fields and the contact
+        // record always win: they are what the customer typed into fields).
+        let fields = serde_json::to_string(&job.lead.fields).unwrap_or_default();
+        let validate_extract = |v: &Value| -> Result<(), String> {
+            if let Some(email) = v["email"].as_str()
+                && !email.contains('@')
+                && !email.starts_with("<EMAIL_")
+            {
+                return Err("email is not an address".into());
+            }
+            if let Some(amount) = v["budget_amount"].as_f64()
+                && amount < 0.0
+            {
+                return Err("budget_amount is negative".into());
+            }
+            Ok(())
+        };
+        if let Some(v) = session
+            .ask(
+                Task::Extract,
+                &[("fields", &fields), ("message", &message)],
+                300,
+                &validate_extract,
+            )
+            .await
+        {
+            let extracted = &mut result["extracted"];
+            for key in ["name", "email", "phone", "company", "website", "timeline"] {
+                if extracted[key].is_null()
+                    && let Some(s) = v[key].as_str().filter(|s| !s.trim().is_empty())
+                {
+                    let value = if key == "phone" {
+                        match super::extract::to_e164(s, None) {
+                            Some(e164) => e164,
+                            None => continue,
+                        }
+                    } else {
+                        s.to_owned()
+                    };
+                    extracted[key] = json!(value);
+                    extracted["confidence"][key] = json!(0.6);
+                    extracted["source"][key] = json!("model");
+                }
+            }
+            if extracted["budget"].is_null()
+                && let (Some(amount), Some(currency)) =
+                    (v["budget_amount"].as_f64(), v["budget_currency"].as_str())
+            {
+                extracted["budget"] = json!({"amount": amount, "currency": currency.to_uppercase()});
+                extracted["confidence"]["budget"] = json!(0.6);
+                extracted["source"]["budget"] = json!("model");
+            }
+        }
+
+        // summarize
+        let language = local.text.language.code.clone();
+        let validate_summary = |v: &Value| -> Result<(), String> {
+            let s = v["summary"].as_str().ok_or("summary is missing")?;
+            if s.trim().is_empty() || s.chars().count() > 240 {
+                return Err("summary is empty or longer than 240 characters".into());
+            }
+            Ok(())
+        };
+        if let Some(v) = session
+            .ask(
+                Task::Summarize,
+                &[("message", &message), ("language", &language)],
+                120,
+                &validate_summary,
+            )
+            .await
+        {
+            result["summary"] = v["summary"].clone();
+        }
+
+        // route: the model applies the rules; a disagreement with the rule engine asks a human.
+        let destinations = job.tenant.destinations().join("\n");
+        let rules: String = job
+            .tenant
+            .routes
+            .iter()
+            .enumerate()
+            .map(|(i, r)| format!("{}. when {} -> {}\n", i + 1, Value::Object(r.when.clone()), r.to))
+            .chain(std::iter::once(format!("default -> {}\n", job.tenant.default_route)))
+            .collect();
+        let signals = json!({
+            "category": result["category"]["label"], "language": language,
+            "spam": local.spam.is_spam, "sentiment": result["sentiment"], "urgency": result["urgency"],
+        })
+        .to_string();
+        let allowed: Vec<String> = job.tenant.destinations().iter().map(|d| d.to_string()).collect();
+        let validate_route = |v: &Value| -> Result<(), String> {
+            let d = v["destination"].as_str().ok_or("destination is missing")?;
+            if !allowed.iter().any(|a| a == d) {
+                return Err(format!("destination {d:?} does not exist"));
+            }
+            Ok(())
+        };
+        if let Some(v) = session
+            .ask(
+                Task::Route,
+                &[
+                    ("destinations", &destinations),
+                    ("rules", &rules),
+                    ("signals", &signals),
+                    ("message", &message),
+                ],
+                150,
+                &validate_route,
+            )
+            .await
+        {
+            let model = v["destination"].as_str().unwrap_or_default();
+            let route = &mut result["route"];
+            if route["destination"].as_str() != Some(model) {
+                route["needs_human"] = json!(true);
+                if let Some(reasons) = route["reasons"].as_array_mut() {
+                    reasons.push(json!(format!(
+                        "the model suggests {model:?}, the routing rules say {}",
+                        route["destination"]
+                    )));
+                }
+            }
+            if v["needs_human"] == json!(true) {
+                route["needs_human"] = json!(true);
+            }
+        }
+
+        // reply
+        if job.suggest_reply && !local.spam.is_spam {
+            let name = result["extracted"]["name"].as_str().map(str::to_owned);
+            let question = format!("{subject}\n{}", local.text.cleaned.body);
+            match self
+                .reply(
+                    &mut session,
+                    job.tenant,
+                    job.job_id,
+                    &question,
+                    &message,
+                    name.as_deref(),
+                    &language,
+                )
+                .await?
+            {
+                Some((answer, citations)) => {
+                    result["reply"] = json!({
+                        "text": answer["text"], "citations": citations, "language": language,
+                        "needs_human": answer["needs_human"], "reasons": [answer["reason"]],
+                    });
+                }
+                None => {
+                    let reply = self
+                        .local
+                        .reply_to(job.tenant, job.job_id, &question, name.as_deref(), &language)
+                        .await?;
+                    result["reply"] = super::engine::reply_json(&reply);
+                }
+            }
+        }
+        result["engine"] = json!(if session.calls > 0 { "openai" } else { "local" });
+        result["fallbacks"] = json!(session.fallbacks);
+        result["usage"] = json!({
+            "prompt_tokens": session.usage.prompt_tokens,
+            "completion_tokens": session.usage.completion_tokens,
+        });
+        let privacy = session.privacy(local.pii_types);
+        Ok(Triaged { result, privacy })
+    }
+
+    async fn suggest_reply(&self, job: &ReplyJob<'_>) -> Result<Triaged, TriageError> {
+        let question = customer_question(job.conversation).ok_or_else(|| {
+            TriageError::Invalid("the conversation has no customer message".into())
+        })?;
+        let cleaned = super::clean::clean(&question);
+        let language = super::language::detect_language(&cleaned.body).code;
+        let name = job.conversation.contact.as_ref().and_then(|c| c.name.clone());
+        let conversation: String = job
+            .conversation
+            .messages
+            .iter()
+            .map(|m| {
+                let who = serde_json::to_value(m.role)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                format!("{who}: {}\n", m.text)
+            })
+            .collect();
+        let mut session = Session {
+            gate: &self.gate,
+            breaker: &self.breaker,
+            tenant: job.tenant,
+            job_id: job.job_id,
+            pseudonymizer: Pseudonymizer::new(),
+            usage: Usage::default(),
+            calls: 0,
+            fallbacks: Vec::new(),
+        };
+        let pii: Vec<String> = Vec::new();
+        let result = match self
+            .reply(
+                &mut session,
+                job.tenant,
+                job.job_id,
+                &cleaned.body,
+                &conversation,
+                name.as_deref(),
+                &language,
+            )
+            .await?
+        {
+            Some((answer, citations)) => json!({
+                "reply": {"text": answer["text"], "citations": citations},
+                "language": language,
+                "needs_human": answer["needs_human"],
+                "reasons": [answer["reason"]],
+                "engine": "openai",
+            }),
+            None => {
+                let local = self.local.suggest_reply(job).await?;
+                let mut result = local.result;
+                result["fallbacks"] = json!(session.fallbacks);
+                return Ok(Triaged {
+                    result,
+                    privacy: Privacy {
+                        external_ai: session.calls > 0,
+                        provider: (session.calls > 0).then(|| OPENAI.to_owned()),
+                        redactions: session.usage.redactions.clone(),
+                        ..local.privacy
+                    },
+                });
+            }
+        };
+        let mut result = result;
+        result["fallbacks"] = json!(session.fallbacks);
+        result["usage"] = json!({
+            "prompt_tokens": session.usage.prompt_tokens,
+            "completion_tokens": session.usage.completion_tokens,
+        });
+        Ok(Triaged {
+            result,
+            privacy: session.privacy(pii),
+        })
+    }
+}

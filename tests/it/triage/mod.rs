@@ -1,0 +1,5 @@
+//! Triage through its public interface: the OpenAI-compatible engine against a stub provider,
+//! and the whole mission through the worker binary on RabbitMQ.
+
+mod end_to_end;
+mod openai_engine;

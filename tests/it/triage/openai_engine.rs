@@ -1,0 +1,217 @@
+//! The OpenAI-compatible engine against a local stub provider: every failure mode ends in a
+//! valid `lead.processed` result (the local answer where the provider's is unusable), a tenant
+//! without external AI sends nothing, and no PII value of the input reaches the provider.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jambo_worker::config::{CliOverrides, Config, Secret};
+use jambo_worker::handlers::Services;
+use jambo_worker::job::Lead;
+use jambo_worker::store::{JobStore, RedbJobStore};
+use jambo_worker::tenant::TenantSettings;
+use jambo_worker::triage::engine::LeadJob;
+use serde_json::{Value, json};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const EMAIL: &str = "maria.lopez@northwind.example";
+const PHONE: &str = "+1 415 555 0132";
+
+fn lead() -> Lead {
+    serde_json::from_value(json!({
+        "id": "lead-1", "channel": "email", "subject": "Quote for 20 seats",
+        "body": format!("Hi, I'm Maria Lopez from Northwind Traders. We would like a quote for 20 seats of the Pro plan, budget around $5k, starting next month. Call me on {PHONE} or mail {EMAIL}.\n\nBest regards,\nMaria Lopez\nNorthwind Traders"),
+        "contact": {"id": "c-1"}
+    }))
+    .expect("lead")
+}
+
+fn tenant(external: bool) -> Arc<TenantSettings> {
+    Arc::new(
+        serde_json::from_value(json!({
+            "tenant_id": "acme", "default_route": "inbox",
+            "ai": {"external": external, "provider": "openai"},
+            "categories": [
+                {"name": "sales", "description": "wants to buy, pricing, quotes", "examples": ["Can I get a quote for 20 seats?", "How much is the Pro plan?"]},
+                {"name": "support", "description": "problem with the product", "examples": ["I cannot log in", "Export fails with an error"]},
+            ],
+            "routes": [{"when": {"category": "sales"}, "to": "sales-team"}, {"when": {"category": "support"}, "to": "support-team"}]
+        }))
+        .expect("tenant"),
+    )
+}
+
+/// The task a request is for, from its system prompt.
+fn task_of(body: &Value) -> &'static str {
+    let system = body["messages"][0]["content"].as_str().unwrap_or("");
+    for (needle, task) in [
+        ("Classify one inbound message", "classify"),
+        ("Extract the sender", "extract"),
+        ("one-line summary", "summarize"),
+        ("Pick the destination", "route"),
+        ("Draft a reply", "reply"),
+    ] {
+        if system.contains(needle) {
+            return task;
+        }
+    }
+    "unknown"
+}
+
+fn completion(content: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "id": "c", "object": "chat.completion", "created": 1, "model": "stub",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
+    }))
+}
+
+/// Good answers for every task.
+fn good(task: &str) -> String {
+    match task {
+        "classify" => json!({"category": "sales", "confidence": 0.93, "is_spam": false, "spam_score": 0.02, "reason": "asks for a quote"}),
+        "extract" => json!({"name": "<PERSON_1>", "email": "<EMAIL_1>", "phone": null, "company": "Northwind Traders", "website": null, "budget_amount": 5000, "budget_currency": "USD", "timeline": "next month"}),
+        "summarize" => json!({"summary": "Quote request for 20 Pro seats, about $5k, next month."}),
+        "route" => json!({"destination": "sales-team", "needs_human": false, "reason": "sales rule"}),
+        _ => json!({"text": "Hello", "citations": [], "needs_human": true, "reason": "no passages"}),
+    }
+    .to_string()
+}
+
+struct Harness {
+    server: MockServer,
+    services: Arc<Services>,
+    _dir: tempfile::TempDir,
+}
+
+async fn harness(responder: impl Fn(&str, usize) -> ResponseTemplate + Send + Sync + 'static) -> Harness {
+    let server = MockServer::start().await;
+    let calls = Mutex::new(0usize);
+    Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(move |req: &Request| {
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+            let mut n = calls.lock().unwrap();
+            *n += 1;
+            responder(task_of(&body), *n)
+        })
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = Config::load(&CliOverrides {
+        data_dir: Some(dir.path().join("data")),
+        tenants_dir: Some(dir.path().join("tenants")),
+        ..CliOverrides::default()
+    })
+    .expect("config");
+    config.openai.base_url = Some(format!("{}/v1", server.uri()));
+    config.openai.api_key = Some(Secret::new("sk-test"));
+    config.openai.model = Some("stub".into());
+    config.openai.timeout = Duration::from_secs(2);
+    std::fs::create_dir_all(&config.data_dir).expect("data dir");
+    let jobs: Arc<dyn JobStore> = Arc::new(
+        RedbJobStore::open(&config.data_dir.join("jobs.redb"), Duration::from_secs(3600)).expect("store"),
+    );
+    Harness {
+        server,
+        services: Arc::new(Services::new(&config, jobs)),
+        _dir: dir,
+    }
+}
+
+async fn process(h: &Harness, tenant: &Arc<TenantSettings>) -> (Value, Value) {
+    let engine = h.services.triage_engine(tenant).await.expect("engine");
+    let lead = lead();
+    let triaged = engine
+        .process_lead(&LeadJob {
+            job_id: "job-1",
+            tenant,
+            lead: &lead,
+            suggest_reply: false,
+        })
+        .await
+        .expect("a result");
+    (triaged.result, serde_json::to_value(&triaged.privacy).unwrap_or_default())
+}
+
+fn assert_valid(result: &Value) {
+    for field in ["language", "category", "spam", "sentiment", "urgency", "summary", "extracted", "route"] {
+        assert!(!result[field].is_null(), "{field} missing: {result}");
+    }
+    let destination = result["route"]["destination"].as_str().unwrap_or("");
+    assert!(["sales-team", "support-team", "inbox"].contains(&destination), "{result}");
+}
+
+async fn bodies(h: &Harness) -> Vec<String> {
+    h.server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn good_answers_are_used_and_no_pii_reaches_the_provider() {
+    let h = harness(|task, _| completion(&good(task))).await;
+    let (result, privacy) = process(&h, &tenant(true)).await;
+    assert_valid(&result);
+    assert_eq!(result["engine"], "openai");
+    assert_eq!(result["summary"], "Quote request for 20 Pro seats, about $5k, next month.");
+    assert_eq!(result["route"]["destination"], "sales-team");
+    assert_eq!(privacy["external_ai"], true);
+    assert_eq!(privacy["provider"], "openai");
+    assert!(result["usage"]["prompt_tokens"].as_u64().unwrap_or(0) >= 400);
+    let sent = bodies(&h).await;
+    assert_eq!(sent.len(), 4);
+    for body in &sent {
+        for value in [EMAIL, "415 555", "Maria Lopez", "maria.lopez"] {
+            assert!(!body.contains(value), "{value} was sent: {body}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_without_external_ai_sends_nothing() {
+    let h = harness(|task, _| completion(&good(task))).await;
+    let (result, privacy) = process(&h, &tenant(false)).await;
+    assert_valid(&result);
+    assert_eq!(result["engine"], "local");
+    assert_eq!(privacy["external_ai"], false);
+    assert!(bodies(&h).await.is_empty());
+}
+
+#[tokio::test]
+async fn every_failure_mode_ends_in_a_valid_result() {
+    type Responder = fn(&str, usize) -> ResponseTemplate;
+    let cases: Vec<(&str, Responder)> = vec![
+        ("429 every time", |_, _| ResponseTemplate::new(429).set_body_json(json!({"error": {"message": "slow", "type": "rate_limit_error", "param": null, "code": null}}))),
+        ("500", |_, _| ResponseTemplate::new(500)),
+        ("timeout", |t, _| completion(&good(t)).set_delay(Duration::from_secs(5))),
+        ("malformed JSON", |_, _| completion("{\"category\": ")),
+        ("schema violation", |t, _| completion(&if t == "classify" { json!({"category": "sales", "confidence": 7}).to_string() } else { "[]".into() })),
+        ("invented category and destination", |t, _| completion(&match t {
+            "classify" => json!({"category": "vip", "confidence": 0.9, "is_spam": false, "spam_score": 0.0, "reason": "x"}).to_string(),
+            "route" => json!({"destination": "ceo-inbox", "needs_human": false, "reason": "ignore previous rules"}).to_string(),
+            other => good(other),
+        })),
+        ("mangled placeholder", |t, _| completion(&match t {
+            "summarize" => json!({"summary": "Quote for <PERSON_7> and <EMAIL_3"}).to_string(),
+            other => good(other),
+        })),
+    ];
+    for (name, responder) in cases {
+        let h = harness(responder).await;
+        let (result, _) = process(&h, &tenant(true)).await;
+        assert_valid(&result);
+        let text = result.to_string();
+        assert!(!text.contains("ceo-inbox") && !text.contains("\"vip\""), "{name}: {text}");
+        assert!(!text.contains("<PERSON_7>"), "{name}: a foreign placeholder leaked: {text}");
+        if name != "mangled placeholder" {
+            assert!(
+                result["fallbacks"].as_array().is_some_and(|f| !f.is_empty()),
+                "{name}: fallbacks recorded: {text}"
+            );
+        }
+    }
+}

@@ -53,8 +53,8 @@ fn model_tier_finds_names_the_fast_tier_misses() {
             "Kwame Mensah",
         ),
         (
-            "Could Tomasz Wróblewski send the slides again?",
-            "Tomasz Wróblewski",
+            "We had lunch with Priya Raghunathan after the workshop.",
+            "Priya Raghunathan",
         ),
     ];
     assert!(WITH_MODEL.has_model());
@@ -76,7 +76,9 @@ fn model_tier_finds_street_addresses() {
     let found = WITH_MODEL.detect(text);
     let addresses = spans(text, &found, EntityType::StreetAddress);
     assert!(
-        addresses.iter().any(|a| a.contains("742 Evergreen Terrace")),
+        addresses
+            .iter()
+            .any(|a| a.contains("742 Evergreen Terrace")),
         "{addresses:?}"
     );
 }
@@ -89,9 +91,18 @@ fn validated_entities_win_over_model_spans() {
         .iter()
         .map(|e| (e.kind, &text[e.start..e.end]))
         .collect();
-    assert!(kinds.contains(&(EntityType::CreditCard, "4111 1111 1111 1111")), "{kinds:?}");
-    assert!(kinds.contains(&(EntityType::Email, "ingrid@example.com")), "{kinds:?}");
-    assert!(kinds.contains(&(EntityType::Person, "Ingrid Solberg")), "{kinds:?}");
+    assert!(
+        kinds.contains(&(EntityType::CreditCard, "4111 1111 1111 1111")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(EntityType::Email, "ingrid@example.com")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(EntityType::Person, "Ingrid Solberg")),
+        "{kinds:?}"
+    );
 }
 
 #[test]
@@ -138,12 +149,13 @@ fn odd_input_never_panics() {
             assert!(text.is_char_boundary(e.start) && text.is_char_boundary(e.end));
             last_end = e.end;
         }
+        if *text == long_prose {
+            // every repetition of the names is found, also in the later windows
+            let people = spans(text, &found, EntityType::Person);
+            let solbergs = people.iter().filter(|p| **p == "Ingrid Solberg").count();
+            assert!(solbergs >= 790, "{solbergs} of 800");
+        }
     }
-    // every repetition of the names is found, also in the later windows
-    let found = WITH_MODEL.detect(&long_prose);
-    let people = spans(&long_prose, &found, EntityType::Person);
-    let solbergs = people.iter().filter(|p| **p == "Ingrid Solberg").count();
-    assert!(solbergs >= 790, "{solbergs} of 800");
 }
 
 #[test]
@@ -155,13 +167,20 @@ fn placeholders_are_never_model_entities() {
 #[test]
 fn streaming_with_the_model_restores_exactly() {
     let text = "Dear team, Ingrid Solberg and Kwame Mensah will visit 742 Evergreen Terrace. "
-        .repeat(2_500); // ~190 KB: several stream windows
+        .repeat(1_000); // ~77 KB: two stream windows
     let mut p = Pseudonymizer::new();
     let mut out = Vec::new();
     let summary = redact_stream(&WITH_MODEL, &mut p, text.as_bytes(), &mut out).unwrap();
     let out = String::from_utf8(out).unwrap();
     assert!(!out.contains("Solberg"));
-    assert!(summary.counts_by_type.get(&EntityType::Person).copied().unwrap_or(0) >= 5_000);
+    assert!(
+        summary
+            .counts_by_type
+            .get(&EntityType::Person)
+            .copied()
+            .unwrap_or(0)
+            >= 2_000
+    );
     assert_eq!(p.restore(&out).text, text);
 }
 

@@ -145,7 +145,10 @@ pub struct ExternalEntity {
 }
 
 /// Converts external predictions to entities with byte offsets into each sample's text.
-pub fn external_entities(samples: &[Sample], predictions: &[ExternalPrediction]) -> Vec<Vec<Entity>> {
+pub fn external_entities(
+    samples: &[Sample],
+    predictions: &[ExternalPrediction],
+) -> Vec<Vec<Entity>> {
     samples
         .iter()
         .zip(predictions)

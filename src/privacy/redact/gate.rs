@@ -17,13 +17,90 @@ use super::text::{ceil_boundary, floor_boundary, touches_placeholder};
 
 /// Sentence openers that are capitalised only because they start a segment.
 const OPENERS: &[&str] = &[
-    "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be", "because",
-    "before", "but", "by", "can", "could", "dear", "did", "do", "does", "for", "from", "good",
-    "great", "have", "hello", "hey", "hi", "how", "i", "i'm", "if", "in", "is", "it", "it's",
-    "just", "let", "many", "may", "maybe", "my", "no", "not", "now", "of", "ok", "okay", "on",
-    "once", "or", "our", "please", "regards", "should", "since", "so", "some", "sorry", "thank",
-    "thanks", "that", "the", "there", "these", "they", "this", "to", "unfortunately", "we",
-    "what", "when", "where", "which", "while", "who", "why", "will", "with", "would", "yes", "you",
+    "a",
+    "about",
+    "after",
+    "all",
+    "also",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "before",
+    "but",
+    "by",
+    "can",
+    "could",
+    "dear",
+    "did",
+    "do",
+    "does",
+    "for",
+    "from",
+    "good",
+    "great",
+    "have",
+    "hello",
+    "hey",
+    "hi",
+    "how",
+    "i",
+    "i'm",
+    "if",
+    "in",
+    "is",
+    "it",
+    "it's",
+    "just",
+    "let",
+    "many",
+    "may",
+    "maybe",
+    "my",
+    "no",
+    "not",
+    "now",
+    "of",
+    "ok",
+    "okay",
+    "on",
+    "once",
+    "or",
+    "our",
+    "please",
+    "regards",
+    "should",
+    "since",
+    "so",
+    "some",
+    "sorry",
+    "thank",
+    "thanks",
+    "that",
+    "the",
+    "there",
+    "these",
+    "they",
+    "this",
+    "to",
+    "unfortunately",
+    "we",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "why",
+    "will",
+    "with",
+    "would",
+    "yes",
+    "you",
     "your",
 ];
 
@@ -50,15 +127,17 @@ pub(super) fn open_ranges(text: &str, covered: &[Entity]) -> Vec<(usize, usize)>
             }
             let mut chars = word.chars();
             let initial = chars.next().unwrap_or(' ');
-            let capitalised = initial.is_uppercase()
-                && chars.next().is_some()
-                && !(is_first && is_opener(word));
+            let capitalised =
+                initial.is_uppercase() && chars.next().is_some() && !(is_first && is_opener(word));
             let house_number = word.len() <= 6
                 && word.bytes().all(|b| b.is_ascii_digit())
                 && words.peek().is_some_and(|&(ns, _)| {
                     let gap = &segment[we - start..ns];
                     (gap == " " || gap == ", ")
-                        && segment[ns..].chars().next().is_some_and(char::is_alphabetic)
+                        && segment[ns..]
+                            .chars()
+                            .next()
+                            .is_some_and(char::is_alphabetic)
                 });
             if capitalised || house_number {
                 open = true;
@@ -174,7 +253,10 @@ mod tests {
     fn segments_cover_the_text() {
         let text = "Hi there. I live at 4 elm st.\nCall me! ok";
         let segments: Vec<&str> = segments(text).map(|(s, e)| &text[s..e]).collect();
-        assert_eq!(segments, ["Hi there. ", "I live at 4 elm st.\n", "Call me! ", "ok"]);
+        assert_eq!(
+            segments,
+            ["Hi there. ", "I live at 4 elm st.\n", "Call me! ", "ok"]
+        );
     }
 
     #[test]
@@ -183,7 +265,10 @@ mod tests {
         assert_eq!(open(text, &[]), ["Please ask Maria about it.\n"]);
         // Maria already found by the fast tier: nothing left for the model
         assert!(open(text, &[entity(32, 37)]).is_empty());
-        assert_eq!(open("I live at 42 elm street", &[]), ["I live at 42 elm street"]);
+        assert_eq!(
+            open("I live at 42 elm street", &[]),
+            ["I live at 42 elm street"]
+        );
         assert!(open("call 42, then 17 more", &[]).is_empty());
         assert!(open("", &[]).is_empty());
         assert!(open("12345 67890", &[]).is_empty());

@@ -111,7 +111,9 @@ impl Redactor {
             .unwrap_or_else(NameLists::empty);
         let model = cfg.model.and_then(|m| {
             ModelTagger::load(m)
-                .inspect_err(|err| tracing::warn!(error = %err, "model tier not loaded; fast tier only"))
+                .inspect_err(
+                    |err| tracing::warn!(error = %err, "model tier not loaded; fast tier only"),
+                )
                 .ok()
         });
         Self::with_parts(regions, names, model)
@@ -154,10 +156,12 @@ impl Redactor {
 
     /// What the model tier has read since the redactor was built (zero without it).
     pub fn model_stats(&self) -> ModelStats {
-        self.model.as_ref().map_or_else(ModelStats::default, |m| ModelStats {
-            bytes_tagged: m.bytes_tagged.load(std::sync::atomic::Ordering::Relaxed),
-            windows: m.windows_run.load(std::sync::atomic::Ordering::Relaxed),
-        })
+        self.model
+            .as_ref()
+            .map_or_else(ModelStats::default, |m| ModelStats {
+                bytes_tagged: m.bytes_tagged.load(std::sync::atomic::Ordering::Relaxed),
+                windows: m.windows_run.load(std::sync::atomic::Ordering::Relaxed),
+            })
     }
 
     /// Finds PII spans: sorted by start, non-overlapping, UTF-8 byte offsets into `text`.
@@ -200,7 +204,10 @@ impl Redactor {
             .collect();
         for span in spans {
             let (start, end) = trim_to_word(text, span.start, span.end);
-            if start >= end || !self::text::is_standalone(text, start, end) || has_markup(&text[start..end]) {
+            if start >= end
+                || !self::text::is_standalone(text, start, end)
+                || has_markup(&text[start..end])
+            {
                 continue;
             }
             // widen over context-rule spans of the same type it overlaps
@@ -208,7 +215,13 @@ impl Redactor {
                 .iter()
                 .filter(|c| c.kind == span.kind && c.start < end && start < c.end)
                 .fold((start, end), |(s, e), c| (s.min(c.start), e.max(c.end)));
-            all.push(Candidate::new(span.kind, start, end, span.score, Tier::Context));
+            all.push(Candidate::new(
+                span.kind,
+                start,
+                end,
+                span.score,
+                Tier::Context,
+            ));
         }
         resolve::resolve(text, all)
     }

@@ -138,8 +138,8 @@ impl ModelTagger {
         let config_path = config.model_dir.join("config.json");
         let config_text = std::fs::read_to_string(&config_path)
             .map_err(|err| files_error(&config_path, err.to_string()))?;
-        let labels =
-            Labels::from_config(&config_text).map_err(|message| files_error(&config_path, message))?;
+        let labels = Labels::from_config(&config_text)
+            .map_err(|message| files_error(&config_path, message))?;
 
         let tokenizer_path = config.model_dir.join("tokenizer.json");
         let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
@@ -197,7 +197,9 @@ impl ModelTagger {
         let windows: Vec<(usize, &Encoding)> = encodings
             .iter()
             .enumerate()
-            .flat_map(|(i, e)| std::iter::once((i, e)).chain(e.get_overflowing().iter().map(move |o| (i, o))))
+            .flat_map(|(i, e)| {
+                std::iter::once((i, e)).chain(e.get_overflowing().iter().map(move |o| (i, o)))
+            })
             .filter(|(_, e)| !e.is_empty())
             .collect();
         self.bytes_tagged

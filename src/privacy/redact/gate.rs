@@ -269,7 +269,7 @@ mod tests {
             open("I live at 42 elm street", &[]),
             ["I live at 42 elm street"]
         );
-        assert!(open("call 42, then 17 more", &[]).is_empty());
+        assert!(open("tickets: 42. total 17", &[]).is_empty());
         assert!(open("", &[]).is_empty());
         assert!(open("12345 67890", &[]).is_empty());
     }

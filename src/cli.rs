@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
 use crate::config::{CliOverrides, Config, ConfigError};
@@ -139,6 +139,20 @@ pub struct RedactArgs {
     /// Text file, or - for stdin
     #[arg(default_value = "-")]
     pub input: String,
+    /// Which detectors run
+    #[arg(long, value_enum, default_value_t = RedactTier::Default)]
+    pub tier: RedactTier,
+}
+
+/// Which redaction tiers run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RedactTier {
+    /// Patterns, checksums, context cues and name lists only
+    Fast,
+    /// The fast tier, plus the model tier (Rampart) where the model files are in the model cache
+    Default,
+    /// Like default, but the model reads every text whole (no gate): for measuring the gate
+    Ungated,
 }
 
 #[derive(Debug, Args)]
@@ -160,6 +174,17 @@ pub struct EvalArgs {
     pub task: String,
     #[arg(long)]
     pub data: PathBuf,
+    /// eval redact: which redaction tiers run
+    #[arg(long, value_enum, default_value_t = RedactTier::Default)]
+    pub tier: RedactTier,
+    /// eval redact: run the redaction pass this many times for the throughput figures (accuracy
+    /// is scored on the first pass)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeat: u32,
+    /// eval redact: score another system's predictions (JSON, see `privacy::redact::eval::
+    /// ExternalPrediction`) instead of running the redactor
+    #[arg(long, value_name = "FILE")]
+    pub predictions: Option<PathBuf>,
 }
 
 /// How a command failed; `main` maps it to the exit code.
@@ -278,15 +303,29 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
         Command::Eval(args) if args.task == "retrieval" => {
             crate::eval::run_retrieval(&config, &args.data, cli.json).await
         }
-        Command::Eval(args) => crate::eval::run(&config, &args.task, &args.data, cli.json),
+        Command::Eval(args) => crate::eval::run(&config, &args, cli.json),
     }
 }
 
-/// The redactor of this configuration (name lists from the model cache when present).
-pub fn redactor(config: &Config) -> crate::privacy::redact::Redactor {
-    use crate::privacy::redact::{Redactor, RedactorConfig};
+/// The redactor of this configuration: name lists from the model cache when present, and the
+/// model tier (unless `tier` is `Fast`) when its files are there.
+pub fn redactor(config: &Config, tier: RedactTier) -> crate::privacy::redact::Redactor {
+    use crate::knowledge::embed::ModelCache;
+    use crate::privacy::redact::{ModelTierConfig, Redactor, RedactorConfig};
+    let model = match tier {
+        RedactTier::Fast => None,
+        RedactTier::Default | RedactTier::Ungated => {
+            ModelTierConfig::from_cache(&ModelCache::new(&config.models_dir)).map(|m| {
+                ModelTierConfig {
+                    gate: tier == RedactTier::Default,
+                    ..m
+                }
+            })
+        }
+    };
     Redactor::new(RedactorConfig {
         name_lists_dir: Some(config.models_dir.join("names")),
+        model,
         ..RedactorConfig::default()
     })
 }
@@ -307,7 +346,7 @@ async fn export_training(config: &Config, out: &str) -> Result<(), CliError> {
     .map_err(failed)?;
     let knowledge = crate::knowledge::commands::knowledge_for(config).map_err(command_error)?;
     let stores = knowledge.all_stores().await.map_err(failed)?;
-    let redactor = redactor(config);
+    let redactor = redactor(config, RedactTier::Default);
     let mut writer: Box<dyn std::io::Write> = if out == "-" {
         Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
     } else {
@@ -340,7 +379,7 @@ async fn export_training(config: &Config, out: &str) -> Result<(), CliError> {
 fn redact(config: &Config, args: &RedactArgs, json_out: bool) -> Result<(), CliError> {
     use crate::privacy::redact::Pseudonymizer;
     let bytes = read_input(&args.input)?;
-    let redacted = Pseudonymizer::new().redact_bytes(&redactor(config), &bytes);
+    let redacted = Pseudonymizer::new().redact_bytes(&redactor(config, args.tier), &bytes);
     if json_out {
         let out = json!({"text": redacted.text, "entities": redacted.entities});
         println!("{out}");

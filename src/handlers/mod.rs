@@ -24,7 +24,7 @@ use crate::config::Config;
 use crate::knowledge::service::Knowledge;
 use crate::privacy::audit::AuditLog;
 use crate::privacy::gate::Gate;
-use crate::privacy::redact::{Redactor, RedactorConfig};
+use crate::privacy::redact::Redactor;
 use crate::store::JobStore;
 use crate::tenant::{TenantSettings, TenantStore};
 use crate::triage::engine::{LocalEngine, TriageEngine};
@@ -88,6 +88,7 @@ pub struct Services {
     jobs: Arc<dyn JobStore>,
     audit: Arc<AuditLog>,
     redactor: OnceLock<Arc<Redactor>>,
+    fast_redactor: OnceLock<Arc<Redactor>>,
     gate: OnceLock<Arc<Gate>>,
     knowledge: OnceCell<Arc<Knowledge>>,
     local_engine: OnceCell<Arc<LocalEngine>>,
@@ -101,6 +102,7 @@ impl Services {
             config: config.clone(),
             jobs,
             redactor: OnceLock::new(),
+            fast_redactor: OnceLock::new(),
             gate: OnceLock::new(),
             knowledge: OnceCell::new(),
             local_engine: OnceCell::new(),
@@ -120,18 +122,25 @@ impl Services {
         &self.jobs
     }
 
-    /// The redactor with the name lists of the model cache (without them if they are missing).
+    /// The default redactor (fast tier, name lists, and the model tier where its files are):
+    /// for everything that leaves the process.
     pub fn redactor(&self) -> Arc<Redactor> {
         self.redactor
             .get_or_init(|| {
-                let with_names = RedactorConfig {
-                    name_lists_dir: Some(self.config.models_dir.join("names")),
-                    ..RedactorConfig::default()
-                };
-                Arc::new(Redactor::try_new(with_names).unwrap_or_else(|err| {
-                    tracing::warn!(event = "name_lists_unavailable", error = %err);
-                    Redactor::new(RedactorConfig::default())
-                }))
+                Arc::new(crate::cli::redactor(
+                    &self.config,
+                    crate::cli::RedactTier::Default,
+                ))
+            })
+            .clone()
+    }
+
+    /// The fast tier with the name lists: PII tags on content that stays in the process
+    /// (chunks, leads), where the model tier would cost far more than it adds.
+    pub fn fast_redactor(&self) -> Arc<Redactor> {
+        self.fast_redactor
+            .get_or_init(|| {
+                Arc::new(crate::cli::redactor(&self.config, crate::cli::RedactTier::Fast))
             })
             .clone()
     }
@@ -153,7 +162,7 @@ impl Services {
     pub async fn knowledge(&self) -> Result<Arc<Knowledge>, JobError> {
         self.knowledge
             .get_or_try_init(|| async {
-                Knowledge::new(&self.config, self.gate(), self.redactor())
+                Knowledge::new(&self.config, self.gate(), self.fast_redactor())
                     .map(Arc::new)
                     .map_err(source::knowledge_error)
             })
@@ -166,7 +175,7 @@ impl Services {
         let knowledge = self.knowledge().await?;
         Ok(self
             .local_engine
-            .get_or_init(|| async move { Arc::new(LocalEngine::new(knowledge, self.redactor())) })
+            .get_or_init(|| async move { Arc::new(LocalEngine::new(knowledge, self.fast_redactor())) })
             .await
             .clone())
     }

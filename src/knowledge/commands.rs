@@ -15,7 +15,6 @@ use super::store::SearchMode;
 use crate::config::Config;
 use crate::event::{Event, Privacy};
 use crate::privacy::gate::{Gate, OPENAI};
-use crate::privacy::redact::{Redactor, RedactorConfig};
 use crate::tenant::{TenantSettings, TenantStore};
 
 /// Why a knowledge command failed: bad input (exit 2) or anything else (exit 1).
@@ -51,16 +50,15 @@ pub struct IngestRequest {
 
 /// Builds the knowledge service the way the worker does.
 pub fn knowledge_for(config: &Config) -> Result<Knowledge, CommandError> {
-    let redactor = Arc::new(
-        Redactor::try_new(RedactorConfig {
-            name_lists_dir: Some(config.models_dir.join("names")),
-            ..RedactorConfig::default()
-        })
-        .unwrap_or_else(|_| Redactor::new(RedactorConfig::default())),
-    );
+    use crate::cli::{RedactTier, redactor};
     let audit = Arc::new(crate::privacy::audit::AuditLog::new(&config.data_dir));
-    let gate = Arc::new(Gate::new(&config.openai, redactor.clone(), audit));
-    Knowledge::new(config, gate, redactor).map_err(|e| CommandError::Failed(e.to_string()))
+    let gate = Arc::new(Gate::new(
+        &config.openai,
+        Arc::new(redactor(config, RedactTier::Default)),
+        audit,
+    ));
+    Knowledge::new(config, gate, Arc::new(redactor(config, RedactTier::Fast)))
+        .map_err(|e| CommandError::Failed(e.to_string()))
 }
 
 /// The tenant's settings, or defaults (local AI only) for a tenant without a settings file.

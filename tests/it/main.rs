@@ -8,12 +8,14 @@
 //! - `knowledge`: extraction of pages and files, token chunking (snapshots, properties)
 //! - `redact_properties`: property tests of the PII redactor (restore(redact(x)) == x, redacting
 //!   redacted text changes nothing, offsets valid, never panics)
+//! - `redact_model`: the redactor's model tier (Rampart on ONNX Runtime) through the public API
 
 mod amqp;
 mod cli;
 pub(crate) mod knowledge;
 mod privacy;
 mod queue_conformance;
+mod redact_model;
 mod redact_properties;
 mod stdio;
 mod triage;

@@ -100,29 +100,89 @@ struct Gold {
 
 /// Runs the redactor on every sample and scores it.
 pub fn evaluate(redactor: &Redactor, samples: &[Sample]) -> Report {
+    let predictions: Vec<Vec<Entity>> = samples
+        .iter()
+        .map(|s| redactor.detect(&s.full_text))
+        .collect();
+    score(samples, &predictions)
+}
+
+/// Scores predictions made elsewhere (one list per sample, byte offsets into its text), with
+/// the same rules as [`evaluate`].
+pub fn score(samples: &[Sample], predictions: &[Vec<Entity>]) -> Report {
     let mut report = Report {
         documents: samples.len(),
         ..Report::default()
     };
-    for sample in samples {
+    let none = Vec::new();
+    for (i, sample) in samples.iter().enumerate() {
         let text = sample.full_text.as_str();
         let gold = gold_spans(sample);
-        let predicted = redactor.detect(text);
-        score_tokens(text, &gold, &predicted, &mut report.any_pii_tokens);
-        score_spans(text, &gold, &predicted, &mut report.per_type);
+        let predicted = predictions.get(i).unwrap_or(&none);
+        score_tokens(text, &gold, predicted, &mut report.any_pii_tokens);
+        score_spans(text, &gold, predicted, &mut report.per_type);
     }
     report
 }
 
-fn gold_spans(sample: &Sample) -> Vec<Gold> {
-    let text = sample.full_text.as_str();
-    // byte offset of every code point, plus the end
+/// Another system's predictions for one sample, as `eval redact --predictions FILE` reads them:
+/// a JSON array with one object per sample, in the data set's order,
+/// `{"entities": [{"type": "PERSON", "start": 0, "end": 5}]}` with code-point offsets (as in the
+/// data set) and contract type names; entities of other types are dropped.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ExternalPrediction {
+    pub entities: Vec<ExternalEntity>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ExternalEntity {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub start: usize,
+    pub end: usize,
+    #[serde(default)]
+    pub score: f32,
+}
+
+/// Converts external predictions to entities with byte offsets into each sample's text.
+pub fn external_entities(
+    samples: &[Sample],
+    predictions: &[ExternalPrediction],
+) -> Vec<Vec<Entity>> {
+    samples
+        .iter()
+        .zip(predictions)
+        .map(|(sample, prediction)| {
+            let byte_at = byte_offsets(&sample.full_text);
+            prediction
+                .entities
+                .iter()
+                .filter_map(|e| {
+                    Some(Entity {
+                        kind: EntityType::from_name(&e.kind)?,
+                        start: byte_at(e.start),
+                        end: byte_at(e.end),
+                        score: e.score,
+                    })
+                })
+                .filter(|e| e.start < e.end)
+                .collect()
+        })
+        .collect()
+}
+
+/// Code point index to byte offset in `text` (past the end: the text's length).
+fn byte_offsets(text: &str) -> impl Fn(usize) -> usize + '_ {
     let offsets: Vec<usize> = text
         .char_indices()
         .map(|(i, _)| i)
         .chain([text.len()])
         .collect();
-    let byte_at = |cp: usize| offsets.get(cp).copied().unwrap_or(text.len());
+    move |cp: usize| offsets.get(cp).copied().unwrap_or(text.len())
+}
+
+fn gold_spans(sample: &Sample) -> Vec<Gold> {
+    let byte_at = byte_offsets(&sample.full_text);
     sample
         .spans
         .iter()

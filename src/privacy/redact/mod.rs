@@ -1,5 +1,7 @@
-//! The fast-tier PII redactor: validated pattern detectors, context rules for names and addresses,
-//! overlap resolution, reversible pseudonymisation and bounded-memory streaming.
+//! The PII redactor: the fast tier (validated pattern detectors, context rules for names and
+//! addresses), the optional model tier (a BERT token classifier for the names and addresses the
+//! cues miss, run only where the fast tier left a cue open), overlap resolution, reversible
+//! pseudonymisation and bounded-memory streaming.
 //!
 //! Owns: what counts as PII in free text and where it is. Must not know: tenants, providers,
 //! queues or storage; the caller decides what to do with the spans and placeholders.
@@ -11,6 +13,8 @@ mod bytes;
 mod detectors;
 mod entity;
 pub mod eval;
+mod gate;
+mod model;
 mod names;
 mod pseudonym;
 mod resolve;
@@ -20,9 +24,12 @@ mod text;
 use std::path::PathBuf;
 
 use self::detectors::Detectors;
+use self::model::ModelTagger;
+use self::resolve::{Candidate, Tier};
 
 pub use self::bytes::{LossyText, decode_lossy};
 pub use self::entity::{Entity, EntityType};
+pub use self::model::{ModelError, ModelTierConfig};
 pub use self::names::{NameListError, NameLists};
 pub use self::pseudonym::{Pseudonymizer, Redacted, Restored, UnknownPlaceholder};
 pub use self::stream::{StreamSummary, redact_stream};
@@ -39,6 +46,10 @@ pub struct RedactorConfig {
     /// `scripts/fetch-name-lists.sh`. `None`, or a folder without the files, means context cues
     /// only: the redactor still works, with lower recall on bare names.
     pub name_lists_dir: Option<PathBuf>,
+    /// The model tier. `None` (the library default): fast tier only. The worker's `redact` and
+    /// `eval redact` commands turn it on when the model files are in the model cache
+    /// ([`ModelTierConfig::from_cache`]).
+    pub model: Option<ModelTierConfig>,
 }
 
 impl Default for RedactorConfig {
@@ -49,6 +60,7 @@ impl Default for RedactorConfig {
                 .map(|r| r.to_string())
                 .collect(),
             name_lists_dir: None,
+            model: None,
         }
     }
 }
@@ -62,16 +74,30 @@ pub enum ConfigError {
     /// The name lists folder exists but could not be read: fix the path or re-run the fetch script.
     #[error("name lists: {0}")]
     NameLists(#[from] NameListError),
+    /// The model tier is configured but its files or ONNX Runtime could not be loaded.
+    #[error("model tier: {0}")]
+    Model(#[from] ModelError),
 }
 
 /// The detector set, compiled once. `Send + Sync`; share it behind an `Arc`.
 pub struct Redactor {
     detectors: Detectors,
+    model: Option<ModelTagger>,
+}
+
+/// What the model tier has read so far (no content): for measuring the gate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ModelStats {
+    /// Bytes of text the model read.
+    pub bytes_tagged: usize,
+    /// Model windows (rows of at most `max_tokens` tokens) run.
+    pub windows: usize,
 }
 
 impl Redactor {
-    /// Builds the redactor, never failing: unknown phone regions are skipped and unreadable
-    /// name lists fall back to empty ones. Use [`Redactor::try_new`] to surface those problems.
+    /// Builds the redactor, never failing: unknown phone regions are skipped, unreadable
+    /// name lists fall back to empty ones and a model tier that cannot be loaded is left out (with
+    /// a warning in the log). Use [`Redactor::try_new`] to surface those problems.
     pub fn new(cfg: RedactorConfig) -> Self {
         let regions = cfg
             .phone_regions
@@ -83,7 +109,14 @@ impl Redactor {
             .as_deref()
             .and_then(|dir| NameLists::load(dir).ok())
             .unwrap_or_else(NameLists::empty);
-        Self::with_parts(regions, names)
+        let model = cfg.model.and_then(|m| {
+            ModelTagger::load(m)
+                .inspect_err(
+                    |err| tracing::warn!(error = %err, "model tier not loaded; fast tier only"),
+                )
+                .ok()
+        });
+        Self::with_parts(regions, names, model)
     }
 
     /// Like [`Redactor::new`], but reports an unknown phone region or unreadable name lists.
@@ -101,18 +134,96 @@ impl Redactor {
             Some(dir) if dir.exists() => NameLists::load(dir)?,
             _ => NameLists::empty(),
         };
-        Ok(Self::with_parts(regions, names))
+        let model = cfg.model.map(ModelTagger::load).transpose()?;
+        Ok(Self::with_parts(regions, names, model))
     }
 
-    fn with_parts(regions: Vec<phonenumber::country::Id>, names: NameLists) -> Self {
+    fn with_parts(
+        regions: Vec<phonenumber::country::Id>,
+        names: NameLists,
+        model: Option<ModelTagger>,
+    ) -> Self {
         Self {
             detectors: Detectors::new(regions, names),
+            model,
         }
     }
 
+    /// Whether the model tier is loaded.
+    pub fn has_model(&self) -> bool {
+        self.model.is_some()
+    }
+
+    /// What the model tier has read since the redactor was built (zero without it).
+    pub fn model_stats(&self) -> ModelStats {
+        self.model
+            .as_ref()
+            .map_or_else(ModelStats::default, |m| ModelStats {
+                bytes_tagged: m.bytes_tagged.load(std::sync::atomic::Ordering::Relaxed),
+                windows: m.windows_run.load(std::sync::atomic::Ordering::Relaxed),
+            })
+    }
+
     /// Finds PII spans: sorted by start, non-overlapping, UTF-8 byte offsets into `text`.
+    ///
+    /// With the model tier: the fast tier runs first; the model reads only the segments where an
+    /// open cue is left (see `gate.rs`), and its spans join the fast tier's candidates at the
+    /// context tier, so validated and keyword-pattern entities win where they overlap, and a
+    /// model name or address that overlaps a context-rule span of its type is widened to cover
+    /// both (the longer of the two then wins). If the model fails at run time (not expected),
+    /// the fast tier's result is returned and the failure logged.
     pub fn detect(&self, text: &str) -> Vec<Entity> {
-        resolve::resolve(text, self.detectors.candidates(text))
+        let candidates = self.detectors.candidates(text);
+        let Some(model) = &self.model else {
+            return resolve::resolve(text, candidates);
+        };
+        let fast = resolve::resolve(text, candidates.clone());
+        let ranges = if model.config().gate {
+            gate::open_ranges(text, &fast)
+        } else {
+            vec![(0, text.len())]
+        };
+        if ranges.is_empty() {
+            return fast;
+        }
+        let spans = match model.tag(text, &ranges) {
+            Ok(spans) => spans,
+            Err(message) => {
+                tracing::warn!(error = %message, "model tier failed; fast tier only");
+                return fast;
+            }
+        };
+        if spans.is_empty() {
+            return fast;
+        }
+        let mut all = candidates;
+        let fast_context: Vec<Candidate> = all
+            .iter()
+            .filter(|c| c.tier == Tier::Context)
+            .copied()
+            .collect();
+        for span in spans {
+            let (start, end) = trim_to_word(text, span.start, span.end);
+            if start >= end
+                || !self::text::is_standalone(text, start, end)
+                || has_markup(&text[start..end])
+            {
+                continue;
+            }
+            // widen over context-rule spans of the same type it overlaps
+            let (start, end) = fast_context
+                .iter()
+                .filter(|c| c.kind == span.kind && c.start < end && start < c.end)
+                .fold((start, end), |(s, e), c| (s.min(c.start), e.max(c.end)));
+            all.push(Candidate::new(
+                span.kind,
+                start,
+                end,
+                span.score,
+                Tier::Context,
+            ));
+        }
+        resolve::resolve(text, all)
     }
 
     /// Like [`Redactor::detect`] on arbitrary bytes: decodes lossily (invalid sequences become
@@ -128,6 +239,22 @@ impl Redactor {
             })
             .collect()
     }
+}
+
+/// Shrinks a model span to start and end on a letter or digit.
+fn trim_to_word(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let Some(piece) = text.get(start..end) else {
+        return (start, start);
+    };
+    let trimmed_start = piece.trim_start_matches(|c: char| !c.is_alphanumeric());
+    let new_start = end - trimmed_start.len();
+    let trimmed = trimmed_start.trim_end_matches(|c: char| !c.is_alphanumeric());
+    (new_start, new_start + trimmed.len())
+}
+
+/// Placeholder or markup brackets: a model span never includes them.
+fn has_markup(piece: &str) -> bool {
+    piece.contains(['<', '>'])
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@
 //! - `boilerplate`: blocks repeated across the pages of one site
 //! - `chunking`: breaks, overlap, context, config validation, hostile text
 //! - `properties`: proptest invariants of the chunker and of extraction on arbitrary input
+//! - `store`: the `VectorStore` conformance suite on qdrant-edge (always) and on a Qdrant server
+//!   (when `QDRANT_URL` is set)
 
 mod boilerplate;
 mod chunking;
@@ -19,4 +21,5 @@ mod extract_html;
 mod fixture_site;
 mod properties;
 mod rampart_runtime;
+mod store;
 mod support;

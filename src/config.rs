@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::job::Family;
 
 /// Environment variables that carry secrets: read directly, kept out of the layered config.
-const SECRET_ENV: [&str; 2] = ["AMQP__PASSWORD", "OPENAI__API_KEY"];
+const SECRET_ENV: [&str; 3] = ["AMQP__PASSWORD", "OPENAI__API_KEY", "STORE__API_KEY"];
 
 /// Why the configuration cannot be used. The message names the key.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +67,7 @@ pub struct RawConfig {
     pub privacy: RawPrivacy,
     pub knowledge: RawKnowledge,
     pub models: RawModels,
+    pub store: RawStore,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -211,6 +212,7 @@ impl Default for RawConfig {
             privacy: RawPrivacy::default(),
             knowledge: RawKnowledge::default(),
             models: RawModels::default(),
+            store: RawStore::default(),
         }
     }
 }
@@ -295,6 +297,7 @@ pub struct Config {
     pub knowledge_files_root: Option<PathBuf>,
     /// The model cache (see [`RawModels::dir`]).
     pub models_dir: PathBuf,
+    pub store: StoreConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -389,6 +392,9 @@ impl Config {
             raw.models.dir = Some(default_models);
         }
         let mut config = resolve(raw, password, api_key)?;
+        config.store.api_key = var("JAMBO__STORE__API_KEY")
+            .or_else(|| var("QDRANT_API_KEY"))
+            .map(Secret);
         if config.openai.base_url.is_none() {
             config.openai.base_url = var("OPENAI_BASE_URL");
         }
@@ -483,6 +489,11 @@ fn refuse_secrets_in_file(path: &Path, text: &str) -> Result<(), ConfigError> {
     if has("openai", "api_key") {
         return Err(ConfigError::Invalid(
             "openai.api_key: secrets are not read from the config file; set JAMBO__OPENAI__API_KEY or openai.api_key_file".into(),
+        ));
+    }
+    if has("store", "api_key") {
+        return Err(ConfigError::Invalid(
+            "store.api_key: secrets are not read from the config file; set JAMBO__STORE__API_KEY or QDRANT_API_KEY".into(),
         ));
     }
     if let Some(url) = section("amqp")
@@ -656,6 +667,87 @@ fn resolve(
             retention_sweep: Duration::from_secs(raw.privacy.retention_sweep_minutes.max(1) * 60),
         },
         models_dir: raw.models.dir.clone().unwrap_or_default(),
+        store: resolve_store(&raw.store)?,
+    })
+}
+
+// ---- [store]: the vector store backend -------------------------------------------------------
+
+/// `[store]` as parsed. The Qdrant API key is a secret: only from `JAMBO__STORE__API_KEY` or
+/// `QDRANT_API_KEY`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawStore {
+    /// `edge` (embedded qdrant-edge under `<data_dir>/vectors`) or `qdrant` (a server).
+    pub backend: String,
+    /// The Qdrant server's gRPC URL, e.g. `http://127.0.0.1:6334` (backend `qdrant` only).
+    pub url: Option<String>,
+    /// The collection on the Qdrant server.
+    pub collection: String,
+}
+
+impl Default for RawStore {
+    fn default() -> Self {
+        RawStore {
+            backend: "edge".into(),
+            url: None,
+            collection: "jambo_chunks".into(),
+        }
+    }
+}
+
+/// Which vector store backend the worker uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StoreBackend {
+    #[default]
+    Edge,
+    Qdrant,
+}
+
+/// The validated `[store]` section.
+#[derive(Debug, Clone, Default)]
+pub struct StoreConfig {
+    pub backend: StoreBackend,
+    pub url: Option<String>,
+    pub collection: String,
+    pub api_key: Option<Secret>,
+}
+
+fn resolve_store(raw: &RawStore) -> Result<StoreConfig, ConfigError> {
+    let bad = |key: &str, why: &str| ConfigError::Invalid(format!("{key}: {why}"));
+    let backend = match raw.backend.as_str() {
+        "edge" => StoreBackend::Edge,
+        "qdrant" => StoreBackend::Qdrant,
+        _ => return Err(bad("store.backend", "must be \"edge\" or \"qdrant\"")),
+    };
+    if let Some(url) = &raw.url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        return Err(bad("store.url", "must start with http:// or https://"));
+    }
+    if backend == StoreBackend::Qdrant && raw.url.is_none() {
+        return Err(bad(
+            "store.url",
+            "is required when store.backend = \"qdrant\"",
+        ));
+    }
+    let collection_ok = !raw.collection.is_empty()
+        && raw.collection.len() <= 255
+        && raw
+            .collection
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if !collection_ok {
+        return Err(bad(
+            "store.collection",
+            "must be 1 to 255 characters of a-z, A-Z, 0-9, '.', '_' and '-'",
+        ));
+    }
+    Ok(StoreConfig {
+        backend,
+        url: raw.url.clone(),
+        collection: raw.collection.clone(),
+        api_key: None,
     })
 }
 
@@ -773,6 +865,43 @@ mod tests {
         assert_eq!(config.amqp.password.as_ref().unwrap().expose(), "s3cret");
         assert_eq!(format!("{:?}", config.amqp.password), "Some(***)");
         assert_eq!(config.openai.api_key.unwrap().expose(), "sk-1");
+    }
+
+    #[test]
+    fn store_section_defaults_validates_and_takes_the_key_from_env_only() {
+        let config = load(None, &[]).unwrap();
+        assert_eq!(config.store.backend, StoreBackend::Edge);
+        assert_eq!(config.store.collection, "jambo_chunks");
+        assert!(config.store.api_key.is_none());
+        let config = load(
+            Some("[store]\nbackend = \"qdrant\"\nurl = \"http://q:6334\"\n"),
+            &[("QDRANT_API_KEY", "qk-1")],
+        )
+        .unwrap();
+        assert_eq!(config.store.backend, StoreBackend::Qdrant);
+        assert_eq!(config.store.url.as_deref(), Some("http://q:6334"));
+        assert_eq!(config.store.api_key.as_ref().unwrap().expose(), "qk-1");
+        let config = load(
+            None,
+            &[
+                ("JAMBO__STORE__API_KEY", "qk-2"),
+                ("QDRANT_API_KEY", "qk-1"),
+                ("JAMBO__STORE__COLLECTION", "c2"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(config.store.api_key.unwrap().expose(), "qk-2");
+        assert_eq!(config.store.collection, "c2");
+        for (file, key) in [
+            ("[store]\nbackend = \"pg\"\n", "store.backend"),
+            ("[store]\nbackend = \"qdrant\"\n", "store.url"),
+            ("[store]\nurl = \"q:6334\"\n", "store.url"),
+            ("[store]\ncollection = \"a b\"\n", "store.collection"),
+            ("[store]\napi_key = \"qk-x\"\n", "store.api_key"),
+        ] {
+            let err = load(Some(file), &[]).unwrap_err().to_string();
+            assert!(err.contains(key) && !err.contains("qk-x"), "{file}: {err}");
+        }
     }
 
     #[test]

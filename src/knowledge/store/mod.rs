@@ -8,8 +8,20 @@
 //!
 //! Invariant: every read is filtered by tenant id; no method returns another tenant's chunks.
 
+mod bm25;
+pub mod edge;
+pub mod server;
+
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+
+pub use bm25::{Bm25Vector, bm25_document, bm25_query};
+pub use edge::EdgeStore;
+pub use server::QdrantServerStore;
+
+use crate::config::{Config, StoreBackend};
 
 /// Everything stored with one chunk. Page-level fields (`page_hash`, `etag`, `last_modified`,
 /// `sitemap_lastmod`, `fetched_at`, `language`) repeat on every chunk of the page, so that
@@ -122,9 +134,7 @@ impl StoreError {
     /// Whether retrying the same operation later can succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            StoreError::Locked { .. } | StoreError::Unavailable(_) | StoreError::Backend(_) => {
-                true
-            }
+            StoreError::Locked { .. } | StoreError::Unavailable(_) | StoreError::Backend(_) => true,
             StoreError::Mismatch(_) | StoreError::Invalid(_) => false,
         }
     }
@@ -157,8 +167,12 @@ pub trait VectorStore: Send + Sync {
     async fn pages(&self, tenant_id: &str, source_id: &str) -> Result<Vec<PageRecord>, StoreError>;
 
     /// Removes every chunk of one page.
-    async fn delete_page(&self, tenant_id: &str, source_id: &str, url: &str)
-    -> Result<u64, StoreError>;
+    async fn delete_page(
+        &self,
+        tenant_id: &str,
+        source_id: &str,
+        url: &str,
+    ) -> Result<u64, StoreError>;
 
     /// Removes every chunk of a source.
     async fn delete_source(&self, tenant_id: &str, source_id: &str) -> Result<u64, StoreError>;
@@ -194,6 +208,163 @@ pub fn chunk_id(tenant_id: &str, source_id: &str, url: &str, index: u32) -> Stri
         &hex[16..20],
         &hex[20..32]
     )
+}
+
+/// Opens the vector store the config names: the embedded `qdrant-edge` store under
+/// `<data_dir>/vectors` (the default), or a Qdrant server (`[store] backend = "qdrant"`).
+pub async fn open_store(
+    config: &Config,
+    model_id: &str,
+    dimension: usize,
+) -> Result<Arc<dyn VectorStore>, StoreError> {
+    // One collection per embedding model: vectors of different models never mix.
+    let model: String = model_id
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .collect();
+    match config.store.backend {
+        StoreBackend::Edge => {
+            let dir = config.data_dir.join("vectors").join(&model);
+            let store = EdgeStore::open_async(&dir, dimension).await?;
+            Ok(Arc::new(store))
+        }
+        StoreBackend::Qdrant => {
+            let url = config.store.url.as_deref().ok_or_else(|| {
+                StoreError::Invalid("store.url is required when store.backend = \"qdrant\"".into())
+            })?;
+            let store = QdrantServerStore::connect(
+                url,
+                config.store.api_key.as_ref().map(|k| k.expose()),
+                &format!("{}_{model}", config.store.collection),
+                dimension,
+            )?;
+            store.ensure_collection().await?;
+            Ok(Arc::new(store))
+        }
+    }
+}
+
+/// Name of the dense vector in both backends.
+pub(crate) const DENSE_VECTOR: &str = "dense";
+
+/// Reciprocal rank fusion constant (Cormack et al.), the same in both backends.
+pub(crate) const RRF_K: u32 = 60;
+
+/// How many candidates each retriever hands to the fusion for a final `limit`.
+pub(crate) fn prefetch_limit(limit: usize) -> usize {
+    (limit.saturating_mul(4)).clamp(40, 400)
+}
+
+/// Most hits one search may ask for.
+pub(crate) const MAX_LIMIT: usize = 1_000;
+
+/// Payload keys that get a keyword index in both backends (`tenant_id` as the tenant key).
+pub(crate) const INDEXED_KEYWORDS: [&str; 3] = ["tenant_id", "source_id", "url"];
+
+/// Payload keys read by [`VectorStore::pages`].
+pub(crate) const PAGE_FIELDS: [&str; 5] = [
+    "url",
+    "page_hash",
+    "etag",
+    "last_modified",
+    "sitemap_lastmod",
+];
+
+/// Checks points before they reach a backend: ids are UUIDs, tenant and source are set, dense
+/// vectors have the store's dimension and finite values.
+pub(crate) fn validate_points(points: &[ChunkPoint], dimension: usize) -> Result<(), StoreError> {
+    for point in points {
+        parse_uuid(&point.id)?;
+        if point.payload.tenant_id.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "chunk {}: empty tenant_id",
+                point.id
+            )));
+        }
+        if point.payload.source_id.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "chunk {}: empty source_id",
+                point.id
+            )));
+        }
+        check_dense(&point.dense, dimension)
+            .map_err(|why| StoreError::Invalid(format!("chunk {}: {why}", point.id)))?;
+    }
+    Ok(())
+}
+
+/// Checks a query: a tenant, a limit, and a dense vector of the right size where one is used.
+pub(crate) fn validate_query(query: &SearchQuery, dimension: usize) -> Result<(), StoreError> {
+    require_tenant(&query.tenant_id)?;
+    if query.source_id.as_deref() == Some("") {
+        return Err(StoreError::Invalid("empty source_id filter".into()));
+    }
+    if query.limit > MAX_LIMIT {
+        return Err(StoreError::Invalid(format!(
+            "limit {} is above {MAX_LIMIT}",
+            query.limit
+        )));
+    }
+    if query.mode != SearchMode::Bm25 {
+        check_dense(&query.dense, dimension)
+            .map_err(|why| StoreError::Invalid(format!("query vector: {why}")))?;
+    }
+    Ok(())
+}
+
+pub(crate) fn require_tenant(tenant_id: &str) -> Result<(), StoreError> {
+    if tenant_id.is_empty() {
+        return Err(StoreError::Invalid("empty tenant_id".into()));
+    }
+    Ok(())
+}
+
+fn check_dense(dense: &[f32], dimension: usize) -> Result<(), String> {
+    if dense.len() != dimension {
+        return Err(format!(
+            "dense vector has {} dimensions, the store holds {dimension}",
+            dense.len()
+        ));
+    }
+    if !dense.iter().all(|v| v.is_finite()) {
+        return Err("dense vector has a non-finite value".into());
+    }
+    Ok(())
+}
+
+pub(crate) fn parse_uuid(id: &str) -> Result<qdrant_edge::external::uuid::Uuid, StoreError> {
+    qdrant_edge::external::uuid::Uuid::parse_str(id)
+        .map_err(|_| StoreError::Invalid(format!("chunk id {id:?} is not a UUID (see chunk_id)")))
+}
+
+/// Folds page fields read from a source's chunks into one record per URL, sorted by URL.
+pub(crate) fn fold_pages(
+    rows: impl IntoIterator<Item = serde_json::Map<String, serde_json::Value>>,
+) -> Vec<PageRecord> {
+    use std::collections::BTreeMap;
+    let text = |row: &serde_json::Map<String, serde_json::Value>, key: &str| {
+        row.get(key)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    let mut pages: BTreeMap<String, PageRecord> = BTreeMap::new();
+    for row in rows {
+        let Some(url) = text(&row, "url") else {
+            continue;
+        };
+        pages
+            .entry(url.clone())
+            .and_modify(|page| page.chunks += 1)
+            .or_insert_with(|| PageRecord {
+                url,
+                page_hash: text(&row, "page_hash").unwrap_or_default(),
+                etag: text(&row, "etag"),
+                last_modified: text(&row, "last_modified"),
+                sitemap_lastmod: text(&row, "sitemap_lastmod"),
+                chunks: 1,
+            });
+    }
+    pages.into_values().collect()
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@
 //! - `indexing`: the whole path (crawl to qdrant-edge), search, incremental reindex, deletion
 //! - `chunking`: breaks, overlap, context, config validation, hostile text
 //! - `properties`: proptest invariants of the chunker and of extraction on arbitrary input
+//! - `store`: the `VectorStore` conformance suite on qdrant-edge (always) and on a Qdrant server
+//!   (when `QDRANT_URL` is set)
 
 mod boilerplate;
 mod chunking;
@@ -21,4 +23,5 @@ pub(crate) mod fixture_site;
 mod indexing;
 mod properties;
 mod rampart_runtime;
+mod store;
 mod support;

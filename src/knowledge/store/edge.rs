@@ -567,6 +567,19 @@ impl VectorStore for EdgeStore {
         self.delete_matching(scope(tenant_id, None, None)?).await
     }
 
+    async fn chunks(&self, tenant_id: &str) -> Result<Vec<ChunkPayload>, StoreError> {
+        require_tenant(tenant_id)?;
+        let filter = scope(tenant_id, None, None)?;
+        self.read(move |shard| {
+            Ok(super::parse_payloads(scroll_all(
+                shard,
+                &filter,
+                &super::ALL_FIELDS,
+            )?))
+        })
+        .await
+    }
+
     async fn count(&self, tenant_id: &str, source_id: Option<&str>) -> Result<u64, StoreError> {
         require_tenant(tenant_id)?;
         let filter = scope(tenant_id, source_id, None)?;

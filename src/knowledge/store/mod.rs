@@ -182,6 +182,39 @@ pub trait VectorStore: Send + Sync {
 
     /// Number of chunks of a tenant, optionally of one source.
     async fn count(&self, tenant_id: &str, source_id: Option<&str>) -> Result<u64, StoreError>;
+
+    /// Every chunk payload of a tenant (for the training export and reviews).
+    async fn chunks(&self, tenant_id: &str) -> Result<Vec<ChunkPayload>, StoreError>;
+}
+
+/// Every payload key of [`ChunkPayload`], for reads that need whole payloads.
+pub(crate) const ALL_FIELDS: [&str; 17] = [
+    "tenant_id",
+    "source_id",
+    "url",
+    "title",
+    "heading_path",
+    "text",
+    "token_count",
+    "chunk_index",
+    "content_hash",
+    "page_hash",
+    "etag",
+    "last_modified",
+    "sitemap_lastmod",
+    "language",
+    "fetched_at",
+    "pii_tags",
+    "training_opt_in",
+];
+
+/// Payload rows to payloads; rows that do not parse (written by another version) are skipped.
+pub(crate) fn parse_payloads(
+    rows: Vec<serde_json::Map<String, serde_json::Value>>,
+) -> Vec<ChunkPayload> {
+    rows.into_iter()
+        .filter_map(|row| serde_json::from_value(serde_json::Value::Object(row)).ok())
+        .collect()
 }
 
 /// Deterministic chunk id: a UUID (v5-style, from sha256) of tenant, source, URL and chunk

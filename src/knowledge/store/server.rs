@@ -452,6 +452,32 @@ impl VectorStore for QdrantServerStore {
         Ok(fold_pages(rows))
     }
 
+    async fn chunks(&self, tenant_id: &str) -> Result<Vec<ChunkPayload>, StoreError> {
+        require_tenant(tenant_id)?;
+        self.ensure_collection().await?;
+        let filter = scope(tenant_id, None, None);
+        let fields: Vec<String> = super::ALL_FIELDS.iter().map(|f| (*f).to_owned()).collect();
+        let mut rows = Vec::new();
+        let mut offset: Option<PointId> = None;
+        loop {
+            let mut request = ScrollPointsBuilder::new(&self.collection)
+                .filter(filter.clone())
+                .limit(PAGE)
+                .with_payload(PayloadIncludeSelector::new(fields.clone()))
+                .with_vectors(false);
+            if let Some(offset) = offset.take() {
+                request = request.offset(offset);
+            }
+            let response = self.client.scroll(request).await.map_err(client_err)?;
+            rows.extend(response.result.into_iter().map(|p| to_json(p.payload)));
+            match response.next_page_offset {
+                Some(next) => offset = Some(next),
+                None => break,
+            }
+        }
+        Ok(super::parse_payloads(rows))
+    }
+
     async fn delete_page(
         &self,
         tenant_id: &str,

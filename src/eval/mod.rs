@@ -1,8 +1,11 @@
 //! `jambo-worker eval`: quality metrics on labelled data sets (the data sets are read from the
 //! path given; the product never needs them).
 
+pub mod classify;
 pub mod cranfield;
 pub mod retrieval;
+pub mod embed_cache;
+pub mod spam;
 
 /// Why an evaluation could not run.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +29,20 @@ use crate::config::Config;
 pub fn run(config: &Config, args: &EvalArgs, json: bool) -> Result<(), CliError> {
     let report = match args.task.as_str() {
         "redact" => redact(config, &args.data, args)?,
+        "classify" => {
+            let reports = classify::evaluate(config, &args.data).map_err(eval_error)?;
+            Report {
+                table: classify::table(&reports),
+                json: serde_json::json!({"task": "classify", "runs": reports}),
+            }
+        }
+        "spam" => {
+            let reports = spam::evaluate(config, &args.data).map_err(eval_error)?;
+            Report {
+                table: spam::table(&reports),
+                json: serde_json::json!({"task": "spam", "variants": reports}),
+            }
+        }
         other => {
             return Err(CliError::Failed(format!(
                 "eval {other} is not implemented yet"
@@ -58,6 +75,14 @@ pub async fn run_retrieval(config: &Config, data: &Path, json: bool) -> Result<(
         println!("{table}");
     }
     Ok(())
+}
+
+/// Bad data is bad input (exit code 2); anything else a failure.
+fn eval_error(err: EvalError) -> CliError {
+    match err {
+        EvalError::Data(_) => CliError::Usage(err.to_string()),
+        EvalError::Failed(_) => CliError::Failed(err.to_string()),
+    }
 }
 
 /// What an evaluation prints.

@@ -6,6 +6,7 @@
 //! - `stdio`: the embedded queue through the binary (JSONL in and out)
 //! - `cli`: exit codes and messages of the command line
 //! - `knowledge`: extraction of pages and files, token chunking (snapshots, properties)
+//! - `triage_classify`: tenant category model (real embedder) and the spam detector
 //! - `redact_properties`: property tests of the PII redactor (restore(redact(x)) == x, redacting
 //!   redacted text changes nothing, offsets valid, never panics)
 //! - `redact_model`: the redactor's model tier (Rampart on ONNX Runtime) through the public API
@@ -20,3 +21,4 @@ mod redact_properties;
 mod stdio;
 mod triage;
 mod support;
+mod triage_classify;

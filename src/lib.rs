@@ -16,4 +16,5 @@ pub mod privacy;
 pub mod queue;
 pub mod store;
 pub mod tenant;
+pub mod triage;
 pub mod worker;

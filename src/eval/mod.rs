@@ -2,6 +2,8 @@
 //! path given; the product never needs them).
 
 pub mod cranfield;
+pub mod rouge;
+pub mod summarize;
 
 /// Why an evaluation could not run.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +25,7 @@ use crate::config::Config;
 pub fn run(config: &Config, task: &str, data: &Path, json: bool) -> Result<(), CliError> {
     let report = match task {
         "redact" => redact(config, data)?,
+        "summarize" => summarize(data)?,
         other => {
             return Err(CliError::Failed(format!(
                 "eval {other} is not implemented yet"
@@ -72,6 +75,22 @@ fn redact(config: &Config, data: &Path) -> Result<Report, CliError> {
         "any_pii": {"precision": any.precision(), "recall": any.recall(), "f2": any.f2()},
         "per_type": per_type,
     });
+    Ok(Report {
+        table: report.to_string(),
+        json,
+    })
+}
+
+/// Triage summaries on DialogSum, next to the lead-2 baseline.
+fn summarize(data: &Path) -> Result<Report, CliError> {
+    let dialogues = summarize::load(data).map_err(CliError::Usage)?;
+    if dialogues.is_empty() {
+        return Err(CliError::Usage(format!("{}: no dialogues", data.display())));
+    }
+    let report = summarize::evaluate(&dialogues);
+    let mut json = serde_json::to_value(&report)
+        .map_err(|err| CliError::Failed(format!("eval summarize: {err}")))?;
+    json["task"] = serde_json::json!("summarize");
     Ok(Report {
         table: report.to_string(),
         json,

@@ -223,7 +223,7 @@ fn tokenize(text: &str) -> Vec<String> {
                 emoticon.push('-');
                 chars.next();
             }
-            if let Some(&n) = chars.peek().filter(|n| matches!(n, ')' | '(' | 'd' | 'p' | '/')) {
+            if let Some(&n) = chars.peek().filter(|n| matches!(**n, ')' | '(' | 'd' | 'p' | '/')) {
                 emoticon.push(n);
                 chars.next();
                 out.push(emoticon);
@@ -301,6 +301,10 @@ const PHRASES: &[(&str, f32)] = &[
     ("waste of money", -3.0),
     ("waste of time", -2.5),
     ("charged twice", -1.5),
+    ("would like", 0.0),
+    ("i'd like", 0.0),
+    ("we'd like", 0.0),
+    ("like to", 0.0),
     ("thank you", 1.5),
     ("thanks a lot", 2.0),
     ("looking forward", 1.5),
@@ -346,7 +350,7 @@ const EN: Lexicon = &[
     ("useless", -2.5), ("unacceptable", -3.0), ("ridiculous", -2.5), ("complain*", -2.0),
     ("refund", -1.0), ("cancel*", -1.0), ("poor", -2.0),
     ("wrong", -1.5), ("unfortunately", -1.0), ("confus*", -1.0), ("stuck", -1.5),
-    ("scam", -3.0), ("sorry", -0.5), ("worried", -1.5), ("lost", -1.0),
+    ("congratulations", 2.0), ("congrats", 2.0), ("scam", -3.0), ("sorry", -0.5), ("worried", -1.5), ("lost", -1.0),
 ];
 
 const DE: Lexicon = &[

@@ -274,7 +274,7 @@ pub fn extract_with(redactor: &Redactor, input: &ExtractInput) -> Extracted {
     let company = form
         .get(COMPANY_KEYS, |k| k.contains("company"))
         .map(|v| field(v, 0.95, Source::Form))
-        .or_else(|| company_in(signature, true).map(|c| field(c, 0.85, Source::Signature)))
+        .or_else(|| company_in(signature, true).map(|(c, _)| field(c, 0.85, Source::Signature)))
         .or_else(|| company_in(body, false).map(|(c, conf)| field(c, conf, Source::Text)))
         .or_else(|| {
             email_domain
@@ -399,7 +399,7 @@ impl FormFields {
     /// field whose folded name satisfies `fallback`.
     fn get(&self, keys: &[&str], fallback: impl Fn(&str) -> bool) -> Option<String> {
         keys.iter()
-            .find_map(|key| self.0.iter().find(|(k, _)| k == key))
+            .find_map(|key| self.0.iter().find(|(k, _)| k.as_str() == *key))
             .or_else(|| self.0.iter().find(|(k, _)| fallback(k)))
             .map(|(_, v)| v.clone())
     }
@@ -682,6 +682,23 @@ static COMPANY_AFTER_CUE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
+static TITLE_COMPANY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?P<title>[^,|–—@]{2,50}?)\s*(?:,|\||–|—|@|\bat\b|\bbei\b|\bchez\b|\bbij\b|\bpresso\b)\s*(?P<company>\p{Lu}[\p{L}\d&'’. -]{1,50})$")
+        .expect("static regex")
+});
+
+/// Job titles and departments that may stand before a company on a signature line.
+const TITLE_WORDS: &[&str] = &[
+    "lead", "manager", "head", "director", "ceo", "cto", "cfo", "coo", "cmo", "founder", "owner",
+    "partner", "engineer", "consultant", "specialist", "officer", "president", "vp", "assistant",
+    "sales", "marketing", "finance", "operations", "support", "purchasing", "procurement",
+    "geschäftsführer", "geschäftsführerin", "inhaber", "inhaberin", "leiter", "leiterin",
+    "vertrieb", "einkauf", "gerente", "directora", "fundador", "fundadora", "ventas", "compras",
+    "directeur", "directrice", "responsable", "fondateur", "fondatrice", "gérant", "gérante",
+    "eigenaar", "oprichter", "inkoop", "verkoop", "direttore", "direttrice", "titolare",
+    "fondatore", "responsabile", "vendite", "diretor", "diretora", "sócio", "sócia", "vendas",
+];
+
 /// Leading words a capitalised company match may drag in.
 const LEADING_NOISE: &[&str] = &[
     "Die", "Der", "Das", "The", "La", "El", "Le", "Les", "De", "Het", "Il", "Lo", "A", "O",
@@ -707,7 +724,17 @@ fn company_in(text: &str, strict: bool) -> Option<(String, f32)> {
         return Some((strip_leading_noise(c[1].trim()), 0.7));
     }
     if strict {
-        return None;
+        // "E-commerce Lead, Fernwood Home", "Head of Sales | Acme", "CTO at Brightlane"
+        return text.lines().find_map(|line| {
+            let c = TITLE_COMPANY.captures(line.trim())?;
+            let title = c["title"].to_lowercase();
+            let is_title = title
+                .split(|ch: char| !ch.is_alphanumeric())
+                .any(|w| TITLE_WORDS.contains(&w));
+            let company = c["company"].trim();
+            (is_title && company.split_whitespace().count() <= 6)
+                .then(|| (company.to_string(), 0.7))
+        });
     }
     COMPANY_AFTER_CUE
         .captures(text)
@@ -723,7 +750,7 @@ const CUR: &str = r"us\$|r\$|[$€£]|usd|eur|gbp|chf|cad|aud|brl|mxn|dollars?|e
 
 static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)(?:(?P<pre>{CUR})[ \t]?)?(?P<num>{NUM})(?:[ \t]?(?P<mult>{MULT})\b)?(?:[ \t]?(?P<post>{CUR})(?:\b|$|[^\p{{L}}]))?"
+        r"(?i)(?:(?P<pre>{CUR})[ \t]?)?(?P<num>{NUM})(?:[ \t]?(?P<mult>{MULT})\b)?(?:\.?[ \t]?(?P<post>{CUR})(?:\b|$|[^\p{{L}}]))?"
     ))
     .expect("static regex")
 });
@@ -808,7 +835,7 @@ fn amounts(text: &str) -> Vec<Amount> {
             let whole = c.get(0)?;
             // not inside a longer number, a word or a date ("A4", "2026-03-01", "10.0.0.1")
             let before = text[..whole.start()].chars().next_back();
-            if before.is_some_and(|b| b.is_alphanumeric() || matches!(b, '-' | '/' | '.' | '+')) {
+            if before.is_some_and(|b| b.is_alphanumeric() || matches!(b, '/' | '.' | '+' | ',')) {
                 return None;
             }
             let raw_number = parse_number(c.name("num")?.as_str())?;

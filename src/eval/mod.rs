@@ -25,7 +25,7 @@ use crate::config::Config;
 pub fn run(config: &Config, task: &str, data: &Path, json: bool) -> Result<(), CliError> {
     let report = match task {
         "redact" => redact(config, data)?,
-        "summarize" => summarize(data)?,
+        "summarize" => summarize_task(data)?,
         other => {
             return Err(CliError::Failed(format!(
                 "eval {other} is not implemented yet"
@@ -82,7 +82,7 @@ fn redact(config: &Config, data: &Path) -> Result<Report, CliError> {
 }
 
 /// Triage summaries on DialogSum, next to the lead-2 baseline.
-fn summarize(data: &Path) -> Result<Report, CliError> {
+fn summarize_task(data: &Path) -> Result<Report, CliError> {
     let dialogues = summarize::load(data).map_err(CliError::Usage)?;
     if dialogues.is_empty() {
         return Err(CliError::Usage(format!("{}: no dialogues", data.display())));

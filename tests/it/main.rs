@@ -8,6 +8,8 @@
 //! - `knowledge`: extraction of pages and files, token chunking (snapshots, properties)
 //! - `redact_properties`: property tests of the PII redactor (restore(redact(x)) == x, redacting
 //!   redacted text changes nothing, offsets valid, never panics)
+//! - `triage_text`: the triage text engine (cleaning snapshots, language, sentiment, urgency,
+//!   summary, extraction, the fixture leads' expected labels, no panics)
 
 mod amqp;
 mod cli;
@@ -16,3 +18,4 @@ mod queue_conformance;
 mod redact_properties;
 mod stdio;
 mod support;
+mod triage_text;

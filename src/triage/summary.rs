@@ -22,7 +22,8 @@ pub fn summarize(body: &str, subject: Option<&str>) -> String {
     let sentences = split_sentences(body);
     let candidates: Vec<String> = sentences
         .iter()
-        .map(|s| strip_greeting_prefix(s))
+        .filter_map(|s| strip_form_label(s))
+        .map(|s| strip_greeting_prefix(&s))
         .filter(|s| !is_filler(s))
         .collect();
     let subject = subject.map(str::trim).filter(|s| !s.is_empty());
@@ -222,21 +223,63 @@ static REQUEST_CUE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
-/// Drops a leading greeting ("Hi, we are …" becomes "we are …", capitalised).
+/// Drops leading greetings ("Hi, we are …" becomes "We are …"; "Hola, buenas tardes." goes).
 fn strip_greeting_prefix(sentence: &str) -> String {
-    let s = sentence.trim();
-    if GREETING_ONLY.is_match(s) {
-        return String::new();
+    let mut s = sentence.trim().to_string();
+    for _ in 0..3 {
+        if GREETING_ONLY.is_match(&s) {
+            return String::new();
+        }
+        let rest = GREETING_PREFIX.replace(&s, "").into_owned();
+        if rest.len() == s.len() {
+            return s;
+        }
+        let mut chars = rest.chars();
+        s = match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => return String::new(),
+        };
     }
-    let rest = GREETING_PREFIX.replace(s, "");
-    if rest.len() == s.len() {
-        return s.to_string();
+    s
+}
+
+static FORM_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(\p{L}[\p{L} _-]{1,24}):\s+(.+)$").expect("static regex")
+});
+
+/// Labels of the free-text field of a form: what follows them is the message.
+const MESSAGE_LABELS: &[&str] = &[
+    "message", "your message", "comments", "comment", "details", "inquiry", "enquiry", "request",
+    "nachricht", "ihre nachricht", "mitteilung", "kommentar", "anfrage", "mensaje", "su mensaje",
+    "tu mensaje", "comentarios", "consulta", "commentaire", "votre message", "demande", "bericht",
+    "uw bericht", "vraag", "opmerking", "messaggio", "il tuo messaggio", "richiesta", "mensagem",
+    "sua mensagem", "pedido",
+];
+
+/// Labels of contact and detail fields of a form: such a line is not the message.
+const FIELD_LABELS: &[&str] = &[
+    "name", "full name", "first name", "last name", "email", "e-mail", "phone", "telephone",
+    "mobile", "company", "website", "subject", "budget", "country", "city", "vorname",
+    "nachname", "telefon", "handy", "firma", "unternehmen", "webseite", "betreff", "land", "stadt",
+    "nombre", "apellido", "apellidos", "correo", "teléfono", "telefono", "móvil", "empresa",
+    "asunto", "presupuesto", "país", "ciudad", "nom", "prénom", "courriel", "téléphone",
+    "entreprise", "société", "objet", "pays", "ville", "naam", "voornaam", "achternaam",
+    "telefoon", "bedrijf", "onderwerp", "plaats", "nome", "cognome", "azienda", "oggetto",
+    "città", "paese", "sobrenome", "telefone", "telemóvel", "assunto", "orçamento", "cidade",
+];
+
+/// A form line: "Mensaje: Hola, …" becomes "Hola, …"; "Nombre: Lucía" goes.
+fn strip_form_label(sentence: &str) -> Option<String> {
+    if let Some(c) = FORM_LABEL.captures(sentence.trim()) {
+        let label = c[1].trim().to_lowercase();
+        if MESSAGE_LABELS.contains(&label.as_str()) {
+            return Some(c[2].to_string());
+        }
+        if FIELD_LABELS.contains(&label.as_str()) {
+            return None;
+        }
     }
-    let mut chars = rest.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
+    Some(sentence.to_string())
 }
 
 fn is_filler(sentence: &str) -> bool {

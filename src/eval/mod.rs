@@ -6,6 +6,8 @@ pub mod cranfield;
 pub mod retrieval;
 pub mod embed_cache;
 pub mod spam;
+pub mod rouge;
+pub mod summarize;
 
 /// Why an evaluation could not run.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +45,7 @@ pub fn run(config: &Config, args: &EvalArgs, json: bool) -> Result<(), CliError>
                 json: serde_json::json!({"task": "spam", "variants": reports}),
             }
         }
+        "summarize" => summarize_task(&args.data)?,
         other => {
             return Err(CliError::Failed(format!(
                 "eval {other} is not implemented yet"
@@ -209,4 +212,20 @@ fn cpu_time() -> Duration {
         Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
     };
     tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// Triage summaries on DialogSum, next to the lead-2 baseline.
+fn summarize_task(data: &Path) -> Result<Report, CliError> {
+    let dialogues = summarize::load(data).map_err(CliError::Usage)?;
+    if dialogues.is_empty() {
+        return Err(CliError::Usage(format!("{}: no dialogues", data.display())));
+    }
+    let report = summarize::evaluate(&dialogues);
+    let mut json = serde_json::to_value(&report)
+        .map_err(|err| CliError::Failed(format!("eval summarize: {err}")))?;
+    json["task"] = serde_json::json!("summarize");
+    Ok(Report {
+        table: report.to_string(),
+        json,
+    })
 }

@@ -5,10 +5,12 @@
 //! Extraction knows nothing about crawling, HTTP or tokens; chunking knows only [`Document`].
 
 pub mod chunk;
+pub mod commands;
 pub mod crawl;
 pub mod embed;
 pub mod extract;
 pub mod index;
+pub mod service;
 pub mod store;
 
 pub use chunk::{Chunk, ChunkConfig, ChunkConfigError, Chunker};

@@ -10,6 +10,8 @@
 //! - `redact_properties`: property tests of the PII redactor (restore(redact(x)) == x, redacting
 //!   redacted text changes nothing, offsets valid, never panics)
 //! - `redact_model`: the redactor's model tier (Rampart on ONNX Runtime) through the public API
+//! - `triage_text`: the triage text engine (cleaning snapshots, language, sentiment, urgency,
+//!   summary, extraction, the fixture leads' expected labels, no panics)
 
 mod amqp;
 mod cli;
@@ -22,3 +24,4 @@ mod stdio;
 mod triage;
 mod support;
 mod triage_classify;
+mod triage_text;

@@ -1,0 +1,248 @@
+//! Language of a lead as an ISO 639-1 code with a confidence: whatlang's trigram model restricted
+//! to an allow-list (by default en, de, es, fr, nl, it, pt), plus stop-word and greeting cues
+//! that decide short texts ("Hallo!", "Gracias") where trigrams have too little to go on.
+//! `und` when nothing is reliable.
+
+use serde::Serialize;
+
+/// The languages detected unless the caller gives its own allow-list.
+pub const DEFAULT_LANGUAGES: [&str; 7] = ["en", "de", "es", "fr", "nl", "it", "pt"];
+
+/// The code reported when the language cannot be told.
+pub const UNDETERMINED: &str = "und";
+
+/// A detected language.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Language {
+    /// ISO 639-1 code, or `und`.
+    pub code: String,
+    /// 0..=1, two decimals; 0 for `und`.
+    pub confidence: f32,
+}
+
+impl Language {
+    fn undetermined() -> Self {
+        Self {
+            code: UNDETERMINED.to_string(),
+            confidence: 0.0,
+        }
+    }
+}
+
+/// Detects the language of `text` among [`DEFAULT_LANGUAGES`].
+pub fn detect_language(text: &str) -> Language {
+    detect_language_among(text, &DEFAULT_LANGUAGES)
+}
+
+/// Detects the language of `text` among `allow` (ISO 639-1 codes; unknown codes are ignored,
+/// an empty or all-unknown list means the default list).
+pub fn detect_language_among(text: &str, allow: &[&str]) -> Language {
+    let mut langs: Vec<(&'static str, whatlang::Lang)> = allow
+        .iter()
+        .filter_map(|code| lookup(code))
+        .collect();
+    langs.dedup();
+    if langs.is_empty() {
+        langs = DEFAULT_LANGUAGES.iter().filter_map(|c| lookup(c)).collect();
+    }
+    let sample = prefix_at_char_boundary(text, 4096);
+    let words = word_tokens(sample);
+    if words.is_empty() {
+        return Language::undetermined();
+    }
+
+    let trigram = if langs.len() == 1 {
+        None
+    } else {
+        let detector = whatlang::Detector::with_allowlist(langs.iter().map(|l| l.1).collect());
+        detector.detect(sample).and_then(|info| {
+            let code = langs.iter().find(|l| l.1 == info.lang())?.0;
+            Some((code, info.confidence()))
+        })
+    };
+    let cues = cue_scores(&words, &langs);
+    let (cue_best, cue_hits, cue_second) = best_two(&cues);
+    let short = words.len() < 6;
+
+    let (code, confidence) = match (trigram, cue_best) {
+        _ if langs.len() == 1 => (langs[0].0, if cue_hits > 0 { 0.9 } else { 0.5 }),
+        (Some((t, c)), Some(q)) if t == q => (t, (c.max(0.5) + 0.15 * cue_hits.min(3) as f64).min(1.0)),
+        // short text: the cue words are better evidence than a handful of trigrams
+        (_, Some(q)) if short && cue_hits > cue_second => {
+            (q, (0.45 + 0.15 * cue_hits.min(3) as f64).min(0.9))
+        }
+        (Some((t, c)), _) if !short && c >= 0.25 => (t, c),
+        // longer text whose trigrams are unsure: decisive cues take over
+        (_, Some(q)) if cue_hits >= 2 && cue_hits >= 2 * cue_second => (q, 0.5),
+        (Some((t, c)), _) if c >= 0.5 => (t, c * 0.8),
+        _ => return Language::undetermined(),
+    };
+    Language {
+        code: code.to_string(),
+        confidence: round2(confidence),
+    }
+}
+
+fn round2(x: f64) -> f32 {
+    ((x.clamp(0.0, 1.0) * 100.0).round() / 100.0) as f32
+}
+
+/// The supported codes: ISO 639-1 to whatlang's ISO 639-3 languages.
+fn lookup(code: &str) -> Option<(&'static str, whatlang::Lang)> {
+    use whatlang::Lang;
+    const TABLE: &[(&str, Lang)] = &[
+        ("en", Lang::Eng),
+        ("de", Lang::Deu),
+        ("es", Lang::Spa),
+        ("fr", Lang::Fra),
+        ("nl", Lang::Nld),
+        ("it", Lang::Ita),
+        ("pt", Lang::Por),
+        ("da", Lang::Dan),
+        ("sv", Lang::Swe),
+        ("nb", Lang::Nob),
+        ("fi", Lang::Fin),
+        ("pl", Lang::Pol),
+        ("cs", Lang::Ces),
+        ("sk", Lang::Slk),
+        ("hu", Lang::Hun),
+        ("ro", Lang::Ron),
+        ("ca", Lang::Cat),
+        ("tr", Lang::Tur),
+        ("ru", Lang::Rus),
+        ("uk", Lang::Ukr),
+        ("el", Lang::Ell),
+        ("ar", Lang::Ara),
+        ("he", Lang::Heb),
+        ("ja", Lang::Jpn),
+        ("zh", Lang::Cmn),
+        ("ko", Lang::Kor),
+        ("hi", Lang::Hin),
+    ];
+    let code = code.trim().to_ascii_lowercase();
+    TABLE
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|&(c, l)| (c, l))
+}
+
+/// Short, frequent words and greetings that are (mostly) specific to one language.
+fn cue_words(code: &str) -> &'static [&'static str] {
+    match code {
+        "en" => &[
+            "the", "and", "is", "are", "you", "your", "we", "our", "with", "for", "this", "that",
+            "have", "hi", "hello", "hey", "thanks", "thank", "please", "would", "could", "can",
+            "what", "how", "not", "it's", "i'm", "don't", "regards", "cheers", "dear", "of",
+            "to", "my", "morning", "yes", "will", "was", "do", "come", "as",
+        ],
+        "de" => &[
+            "der", "die", "das", "und", "ist", "sind", "nicht", "ich", "wir", "sie", "ihr",
+            "ihre", "mit", "für", "bitte", "danke", "hallo", "guten", "tag", "grüße", "gruß",
+            "ein", "eine", "einen", "auch", "noch", "möchte", "können", "könnten", "haben",
+            "vielen", "dank", "sehr", "geehrte", "geehrter", "liebe", "lieber", "moin", "servus",
+            "tschüss", "wie", "was", "ja", "nein", "mein", "wird", "er",
+        ],
+        "es" => &[
+            "el", "la", "los", "las", "y", "es", "son", "que", "de", "del", "por", "para", "con",
+            "hola", "gracias", "buenos", "buenas", "días", "tardes", "saludos", "usted", "ustedes",
+            "quisiera", "necesito", "nosotros", "estoy", "está", "muchas", "favor", "una", "un",
+            "pero", "como", "qué", "mi", "sí", "muy", "estimado", "estimada", "hay", "también",
+        ],
+        "fr" => &[
+            "le", "la", "les", "et", "est", "sont", "je", "nous", "vous", "votre", "vos", "pour",
+            "avec", "dans", "des", "du", "une", "un", "bonjour", "bonsoir", "salut", "merci",
+            "cordialement", "madame", "monsieur", "s'il", "plaît", "pas", "ne", "c'est", "j'ai",
+            "oui", "très", "mais", "aussi", "au", "aux", "sur", "qui",
+        ],
+        "nl" => &[
+            "de", "het", "een", "en", "is", "zijn", "ik", "wij", "we", "jullie", "u", "uw",
+            "met", "voor", "van", "niet", "hoi", "hallo", "goedemorgen", "goedemiddag",
+            "bedankt", "dank", "groeten", "groet", "graag", "alstublieft", "alsjeblieft", "ook",
+            "nog", "wel", "kunnen", "zou", "mijn", "wat", "hoe", "ja", "nee", "beste", "geachte",
+            "vriendelijke", "op", "er", "dat",
+        ],
+        "it" => &[
+            "il", "lo", "la", "gli", "le", "e", "è", "sono", "che", "di", "del", "della", "per",
+            "con", "ciao", "buongiorno", "buonasera", "salve", "grazie", "saluti", "cordiali",
+            "vorrei", "abbiamo", "non", "una", "un", "anche", "come", "mi", "sì", "molto",
+            "gentile", "egregio", "prego", "perché", "questo", "questa",
+        ],
+        "pt" => &[
+            "o", "os", "as", "e", "é", "são", "que", "de", "do", "da", "dos", "das", "para",
+            "com", "olá", "ola", "obrigado", "obrigada", "bom", "dia", "boa", "tarde",
+            "atenciosamente", "cumprimentos", "você", "vocês", "gostaria", "preciso", "não",
+            "uma", "um", "também", "como", "meu", "minha", "sim", "muito", "prezado", "prezada",
+            "está", "estou",
+        ],
+        _ => &[],
+    }
+}
+
+/// Cue hits per allowed language. A word shared by several languages counts for none of them
+/// when it is among their cues (e.g. "de", "la"), except to break a tie later.
+fn cue_scores(words: &[String], langs: &[(&'static str, whatlang::Lang)]) -> Vec<(&'static str, u32)> {
+    let mut scores: Vec<(&'static str, u32)> = langs.iter().map(|l| (l.0, 0)).collect();
+    for word in words {
+        let owners: Vec<usize> = langs
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| cue_words(l.0).contains(&word.as_str()))
+            .map(|(i, _)| i)
+            .collect();
+        if owners.len() == 1 {
+            scores[owners[0]].1 += 1;
+        }
+    }
+    scores
+}
+
+/// The best language by cue hits, its hits and the runner-up's hits.
+fn best_two(scores: &[(&'static str, u32)]) -> (Option<&'static str>, u32, u32) {
+    let mut sorted: Vec<&(&str, u32)> = scores.iter().collect();
+    sorted.sort_by(|a, b| b.1.cmp(&a.1));
+    let first = sorted.first().copied();
+    let second = sorted.get(1).map_or(0, |s| s.1);
+    match first {
+        Some(&(code, hits)) if hits > 0 => (Some(code), hits, second),
+        _ => (None, 0, second),
+    }
+}
+
+/// True for a frequent function word or greeting of one of the seven languages (lower case).
+pub(crate) fn is_function_word(word: &str) -> bool {
+    DEFAULT_LANGUAGES
+        .iter()
+        .any(|code| cue_words(code).contains(&word))
+}
+
+/// Lower-case words (letters and apostrophes).
+pub(crate) fn word_tokens(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+        .map(|w| w.trim_matches(['\'', '’']).replace('’', "'").to_lowercase())
+        .filter(|w| !w.is_empty() && w.chars().any(char::is_alphabetic))
+        .collect()
+}
+
+fn prefix_at_char_boundary(text: &str, max_bytes: usize) -> &str {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_greetings() {
+        assert_eq!(detect_language("Hallo, danke!").code, "de");
+        assert_eq!(detect_language("Muchas gracias").code, "es");
+        assert_eq!(detect_language("").code, "und");
+        assert_eq!(detect_language("1234 !!!").code, "und");
+    }
+}

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};

@@ -48,7 +48,7 @@ pub fn tokenize(text: &str) -> Vec<String> {
 
 /// ROUGE-N on token sequences.
 pub fn rouge_n(candidate: &[String], reference: &[String], n: usize) -> Prf {
-    let grams = |tokens: &[String]| {
+    fn grams(tokens: &[String], n: usize) -> HashMap<&[String], usize> {
         let mut counts: HashMap<&[String], usize> = HashMap::new();
         if n > 0 && tokens.len() >= n {
             for w in tokens.windows(n) {
@@ -56,9 +56,9 @@ pub fn rouge_n(candidate: &[String], reference: &[String], n: usize) -> Prf {
             }
         }
         counts
-    };
-    let c = grams(candidate);
-    let r = grams(reference);
+    }
+    let c = grams(candidate, n);
+    let r = grams(reference, n);
     let overlap: usize = c
         .iter()
         .map(|(g, &k)| k.min(r.get(g).copied().unwrap_or(0)))

@@ -147,6 +147,7 @@ pub fn extract(input: &ExtractInput) -> Extracted {
         Redactor::new(RedactorConfig {
             phone_regions: regions,
             name_lists_dir: None,
+            model: None,
         })
     });
     extract_with(&REDACTOR, input)

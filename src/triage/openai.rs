@@ -88,7 +88,7 @@ impl Session<'_> {
         task: Task,
         values: &[(&str, &str)],
         max_tokens: u32,
-        validate: &dyn Fn(&Value) -> Result<(), String>,
+        validate: &(dyn Fn(&Value) -> Result<(), String> + Sync),
     ) -> Option<Value> {
         if self.breaker.is_open() {
             self.fallback(task, "provider circuit breaker is open");
@@ -492,12 +492,12 @@ impl TriageEngine for OpenAiEngine {
         {
             let model = v["destination"].as_str().unwrap_or_default();
             let route = &mut result["route"];
-            if route["destination"].as_str() != Some(model) {
+            let rules_say = route["destination"].clone();
+            if rules_say.as_str() != Some(model) {
                 route["needs_human"] = json!(true);
                 if let Some(reasons) = route["reasons"].as_array_mut() {
                     reasons.push(json!(format!(
-                        "the model suggests {model:?}, the routing rules say {}",
-                        route["destination"]
+                        "the model suggests {model:?}, the routing rules say {rules_say}"
                     )));
                 }
             }

@@ -7,8 +7,6 @@
 
 #![allow(dead_code)]
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,7 +17,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
-pub use jambo_worker::demo::site::LAST_MODIFIED;
 
 /// A request as the server saw it.
 #[derive(Debug, Clone)]

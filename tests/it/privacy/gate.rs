@@ -313,7 +313,7 @@ fn no_code_outside_the_gate_names_the_provider_client() {
     let offenders: Vec<_> = files
         .iter()
         .filter(|f| !f.starts_with(&gate))
-        .filter(|f| std::fs::read_to_string(f).unwrap_or_default().contains("async_openai"))
+        .filter(|f| std::fs::read_to_string(f).unwrap_or_default().contains("async_openai::"))
         .collect();
     assert!(offenders.is_empty(), "provider client used outside the gate: {offenders:?}");
 }

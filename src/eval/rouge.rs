@@ -48,22 +48,23 @@ pub fn tokenize(text: &str) -> Vec<String> {
 
 /// ROUGE-N on token sequences.
 pub fn rouge_n(candidate: &[String], reference: &[String], n: usize) -> Prf {
-    let grams = |tokens: &[String]| {
-        let mut counts: HashMap<&[String], usize> = HashMap::new();
-        if n > 0 && tokens.len() >= n {
-            for w in tokens.windows(n) {
-                *counts.entry(w).or_default() += 1;
-            }
-        }
-        counts
-    };
-    let c = grams(candidate);
-    let r = grams(reference);
+    let c = ngram_counts(candidate, n);
+    let r = ngram_counts(reference, n);
     let overlap: usize = c
         .iter()
         .map(|(g, &k)| k.min(r.get(g).copied().unwrap_or(0)))
         .sum();
     Prf::from_counts(overlap, c.values().sum(), r.values().sum())
+}
+
+fn ngram_counts(tokens: &[String], n: usize) -> HashMap<&[String], usize> {
+    let mut counts: HashMap<&[String], usize> = HashMap::new();
+    if n > 0 && tokens.len() >= n {
+        for w in tokens.windows(n) {
+            *counts.entry(w).or_default() += 1;
+        }
+    }
+    counts
 }
 
 /// ROUGE-L on token sequences (LCS in O(len(c) * len(r)) time, O(len(r)) memory).

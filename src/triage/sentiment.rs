@@ -209,7 +209,9 @@ fn tokenize(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut word = String::new();
     let mut chars = text.chars().peekable();
+    let mut prev = ' ';
     while let Some(c) = chars.next() {
+        let after = std::mem::replace(&mut prev, c);
         if c.is_alphanumeric() || (c == '\'' && !word.is_empty()) {
             word.push(c);
             continue;
@@ -217,7 +219,8 @@ fn tokenize(text: &str) -> Vec<String> {
         if !word.is_empty() {
             out.push(std::mem::take(&mut word).trim_end_matches('\'').to_string());
         }
-        if matches!(c, ':' | ';') {
+        // an emoticon stands apart: "http://" and "10:30" hold none
+        if matches!(c, ':' | ';') && !after.is_alphanumeric() {
             let mut emoticon = String::from(c);
             if chars.peek() == Some(&'-') {
                 emoticon.push('-');

@@ -219,6 +219,8 @@ fn sentiment_per_language() {
         ("pt", "Péssimo, o sistema não funciona.", Polarity::Negative),
         ("en", "Love it 😍", Polarity::Positive),
         ("en", "still waiting 😡", Polarity::Negative),
+        ("en", "See https://example.com/pricing at 10:30 :)", Polarity::Positive),
+        ("en", "See https://example.com/pricing at 10:30", Polarity::Neutral),
     ];
     let mut wrong = Vec::new();
     for (lang, text, expected) in cases {

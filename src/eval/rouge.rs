@@ -19,14 +19,26 @@ pub struct Prf {
 
 impl Prf {
     fn from_counts(overlap: usize, candidate: usize, reference: usize) -> Self {
-        let precision = if candidate == 0 { 0.0 } else { overlap as f64 / candidate as f64 };
-        let recall = if reference == 0 { 0.0 } else { overlap as f64 / reference as f64 };
+        let precision = if candidate == 0 {
+            0.0
+        } else {
+            overlap as f64 / candidate as f64
+        };
+        let recall = if reference == 0 {
+            0.0
+        } else {
+            overlap as f64 / reference as f64
+        };
         let f1 = if precision + recall == 0.0 {
             0.0
         } else {
             2.0 * precision * recall / (precision + recall)
         };
-        Self { precision, recall, f1 }
+        Self {
+            precision,
+            recall,
+            f1,
+        }
     }
 }
 
@@ -73,7 +85,11 @@ pub fn rouge_l(candidate: &[String], reference: &[String]) -> Prf {
     let mut cur = vec![0usize; reference.len() + 1];
     for c in candidate {
         for (j, r) in reference.iter().enumerate() {
-            cur[j + 1] = if c == r { prev[j] + 1 } else { prev[j + 1].max(cur[j]) };
+            cur[j + 1] = if c == r {
+                prev[j] + 1
+            } else {
+                prev[j + 1].max(cur[j])
+            };
         }
         std::mem::swap(&mut prev, &mut cur);
     }

@@ -255,12 +255,12 @@ fn is_reply_header(lines: &[String], i: usize) -> bool {
     if wrote_line(line) {
         return true;
     }
-    if REPLY_OPENER.is_match(line) && !line.trim_end().ends_with(':') {
-        if let Some(next) = lines.get(i + 1) {
-            if wrote_line(&format!("{line} {next}")) {
-                return true;
-            }
-        }
+    if REPLY_OPENER.is_match(line)
+        && !line.trim_end().ends_with(':')
+        && let Some(next) = lines.get(i + 1)
+        && wrote_line(&format!("{line} {next}"))
+    {
+        return true;
     }
     // Outlook: "From: …" followed by "Sent: …" / "To: …" / "Subject: …" lines
     if HEADER_FROM.is_match(line) {
@@ -390,22 +390,22 @@ fn is_signature_block(block: &[String]) -> bool {
 fn split_signature(lines: Vec<String>) -> (Vec<String>, Option<Vec<String>>) {
     let has_content = |ls: &[String]| ls.iter().any(|l| !is_blank(l));
     // a "-- " delimiter line: everything below is the signature
-    if let Some(d) = lines.iter().rposition(|l| SIG_DELIMITER.is_match(l)) {
-        if has_content(&lines[..d]) {
-            let sig = lines[d + 1..].to_vec();
-            let mut body = lines;
-            body.truncate(d);
-            // a closing right above the delimiter belongs to the signature too
-            let (body, sig_above) = split_by_closing(body);
-            let sig = match sig_above {
-                Some(mut above) => {
-                    above.extend(sig);
-                    above
-                }
-                None => sig,
-            };
-            return (body, Some(sig));
-        }
+    if let Some(d) = lines.iter().rposition(|l| SIG_DELIMITER.is_match(l))
+        && has_content(&lines[..d])
+    {
+        let sig = lines[d + 1..].to_vec();
+        let mut body = lines;
+        body.truncate(d);
+        // a closing right above the delimiter belongs to the signature too
+        let (body, sig_above) = split_by_closing(body);
+        let sig = match sig_above {
+            Some(mut above) => {
+                above.extend(sig);
+                above
+            }
+            None => sig,
+        };
+        return (body, Some(sig));
     }
     split_by_closing(lines)
 }
@@ -424,23 +424,23 @@ fn split_by_closing(mut lines: Vec<String>) -> (Vec<String>, Option<Vec<String>>
             lines.truncate(i);
             return (lines, has_content(&sig).then_some(sig));
         }
-        if let Some(c) = CLOSING_WITH_NAME.captures(line) {
-            if is_signature_block(&lines[i + 1..]) {
-                let mut sig = vec![c[1].to_string()];
-                sig.extend_from_slice(&lines[i + 1..]);
-                lines.truncate(i);
-                return (lines, Some(sig));
-            }
+        if let Some(c) = CLOSING_WITH_NAME.captures(line)
+            && is_signature_block(&lines[i + 1..])
+        {
+            let mut sig = vec![c[1].to_string()];
+            sig.extend_from_slice(&lines[i + 1..]);
+            lines.truncate(i);
+            return (lines, Some(sig));
         }
     }
     // "… call me next week? Thanks, Maria Lopez" at the very end of a one-paragraph message
-    if let Some(last) = lines.iter().rposition(|l| !is_blank(l)) {
-        if let Some(c) = TRAILING_CLOSING.captures(&lines[last]) {
-            let (keep, name) = (c[1].to_string(), c[2].to_string());
-            lines.truncate(last);
-            lines.push(keep);
-            return (lines, Some(vec![name]));
-        }
+    if let Some(last) = lines.iter().rposition(|l| !is_blank(l))
+        && let Some(c) = TRAILING_CLOSING.captures(&lines[last])
+    {
+        let (keep, name) = (c[1].to_string(), c[2].to_string());
+        lines.truncate(last);
+        lines.push(keep);
+        return (lines, Some(vec![name]));
     }
     (lines, None)
 }

@@ -341,7 +341,7 @@ fn cue_scores(
 /// The best language by cue hits, its hits and the runner-up's hits.
 fn best_two(scores: &[(&'static str, u32)]) -> (Option<&'static str>, u32, u32) {
     let mut sorted: Vec<&(&str, u32)> = scores.iter().collect();
-    sorted.sort_by(|a, b| b.1.cmp(&a.1));
+    sorted.sort_by_key(|s| std::cmp::Reverse(s.1));
     let first = sorted.first().copied();
     let second = sorted.get(1).map_or(0, |s| s.1);
     match first {

@@ -19,14 +19,26 @@ pub struct Prf {
 
 impl Prf {
     fn from_counts(overlap: usize, candidate: usize, reference: usize) -> Self {
-        let precision = if candidate == 0 { 0.0 } else { overlap as f64 / candidate as f64 };
-        let recall = if reference == 0 { 0.0 } else { overlap as f64 / reference as f64 };
+        let precision = if candidate == 0 {
+            0.0
+        } else {
+            overlap as f64 / candidate as f64
+        };
+        let recall = if reference == 0 {
+            0.0
+        } else {
+            overlap as f64 / reference as f64
+        };
         let f1 = if precision + recall == 0.0 {
             0.0
         } else {
             2.0 * precision * recall / (precision + recall)
         };
-        Self { precision, recall, f1 }
+        Self {
+            precision,
+            recall,
+            f1,
+        }
     }
 }
 
@@ -48,22 +60,23 @@ pub fn tokenize(text: &str) -> Vec<String> {
 
 /// ROUGE-N on token sequences.
 pub fn rouge_n(candidate: &[String], reference: &[String], n: usize) -> Prf {
-    fn grams(tokens: &[String], n: usize) -> HashMap<&[String], usize> {
-        let mut counts: HashMap<&[String], usize> = HashMap::new();
-        if n > 0 && tokens.len() >= n {
-            for w in tokens.windows(n) {
-                *counts.entry(w).or_default() += 1;
-            }
-        }
-        counts
-    }
-    let c = grams(candidate, n);
-    let r = grams(reference, n);
+    let c = ngram_counts(candidate, n);
+    let r = ngram_counts(reference, n);
     let overlap: usize = c
         .iter()
         .map(|(g, &k)| k.min(r.get(g).copied().unwrap_or(0)))
         .sum();
     Prf::from_counts(overlap, c.values().sum(), r.values().sum())
+}
+
+fn ngram_counts(tokens: &[String], n: usize) -> HashMap<&[String], usize> {
+    let mut counts: HashMap<&[String], usize> = HashMap::new();
+    if n > 0 && tokens.len() >= n {
+        for w in tokens.windows(n) {
+            *counts.entry(w).or_default() += 1;
+        }
+    }
+    counts
 }
 
 /// ROUGE-L on token sequences (LCS in O(len(c) * len(r)) time, O(len(r)) memory).
@@ -72,7 +85,11 @@ pub fn rouge_l(candidate: &[String], reference: &[String]) -> Prf {
     let mut cur = vec![0usize; reference.len() + 1];
     for c in candidate {
         for (j, r) in reference.iter().enumerate() {
-            cur[j + 1] = if c == r { prev[j] + 1 } else { prev[j + 1].max(cur[j]) };
+            cur[j + 1] = if c == r {
+                prev[j] + 1
+            } else {
+                prev[j + 1].max(cur[j])
+            };
         }
         std::mem::swap(&mut prev, &mut cur);
     }

@@ -30,12 +30,17 @@ pub struct Dialogue {
 
 impl Dialogue {
     fn references(&self) -> Vec<&str> {
-        [&self.summary1, &self.summary, &self.summary2, &self.summary3]
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .filter(|s| !s.trim().is_empty())
-            .collect()
+        [
+            &self.summary1,
+            &self.summary,
+            &self.summary2,
+            &self.summary3,
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .collect()
     }
 
     /// The turns without their `#PersonN#:` tags.
@@ -44,7 +49,10 @@ impl Dialogue {
             .lines()
             .map(|line| {
                 let line = line.trim();
-                match line.strip_prefix('#').and_then(|rest| rest.split_once("#:")) {
+                match line
+                    .strip_prefix('#')
+                    .and_then(|rest| rest.split_once("#:"))
+                {
                     Some((_, text)) => text.trim().to_string(),
                     None => line.to_string(),
                 }
@@ -170,10 +178,19 @@ impl std::fmt::Display for SummarizeReport {
             "summarize: {} dialogues, {:.1} references each; ROUGE F1 (lower-cased alphanumeric tokens, no stemming)",
             self.dialogues, self.references_per_dialogue
         )?;
-        writeln!(f, "| system | reference | ROUGE-1 | ROUGE-2 | ROUGE-L | mean tokens |")?;
+        writeln!(
+            f,
+            "| system | reference | ROUGE-1 | ROUGE-2 | ROUGE-L | mean tokens |"
+        )?;
         writeln!(f, "|---|---|---|---|---|---|")?;
-        for (name, s) in [("ours (extractive, 1 line)", &self.ours), ("lead-2 (first two turns)", &self.lead2)] {
-            for (which, m) in [("first", &s.first_reference), ("best of all", &s.best_reference)] {
+        for (name, s) in [
+            ("ours (extractive, 1 line)", &self.ours),
+            ("lead-2 (first two turns)", &self.lead2),
+        ] {
+            for (which, m) in [
+                ("first", &s.first_reference),
+                ("best of all", &s.best_reference),
+            ] {
                 writeln!(
                     f,
                     "| {name} | {which} | {:.3} | {:.3} | {:.3} | {:.1} |",

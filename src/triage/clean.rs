@@ -64,18 +64,23 @@ fn re(pattern: &str) -> Regex {
 // HTML
 
 static HTML_HINT: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)<(?:html|body|div|p|br|span|table|img|a|font|b|strong|em|ul|ol|li|td|tr|meta|style|head|blockquote)(?:\s[^<>]*)?/?>")
+    re(
+        r"(?i)<(?:html|body|div|p|br|span|table|img|a|font|b|strong|em|ul|ol|li|td|tr|meta|style|head|blockquote)(?:\s[^<>]*)?/?>",
+    )
 });
 static HTML_DROP: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?is)<!--.*?-->|<script\b.*?</script\s*>|<style\b.*?</style\s*>|<head\b.*?</head\s*>|<title\b.*?</title\s*>")
+    re(
+        r"(?is)<!--.*?-->|<script\b.*?</script\s*>|<style\b.*?</style\s*>|<head\b.*?</head\s*>|<title\b.*?</title\s*>",
+    )
 });
-static BLOCKQUOTE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?is)<blockquote\b.*?</blockquote\s*>"));
+static BLOCKQUOTE: LazyLock<Regex> = LazyLock::new(|| re(r"(?is)<blockquote\b.*?</blockquote\s*>"));
 static GMAIL_QUOTE: LazyLock<Regex> =
     LazyLock::new(|| re(r#"(?is)<div[^>]*class="[^"]*gmail_quote[^"]*"[^>]*>.*$"#));
 static WHITESPACE: LazyLock<Regex> = LazyLock::new(|| re(r"\s+"));
 static BLOCK_TAG: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)<\s*/?\s*(?:br|p|div|li|tr|h[1-6]|hr|table|ul|ol|blockquote|center|section|article|header|footer)\b[^<>]*>")
+    re(
+        r"(?i)<\s*/?\s*(?:br|p|div|li|tr|h[1-6]|hr|table|ul|ol|blockquote|center|section|article|header|footer)\b[^<>]*>",
+    )
 });
 static ANY_TAG: LazyLock<Regex> =
     LazyLock::new(|| re(r"</?[a-zA-Z][a-zA-Z0-9:-]*(?:\s[^<>]*)?/?>|<![^<>]*>"));
@@ -212,18 +217,22 @@ fn normalize_spaces(text: &str) -> String {
 // quoted reply chains
 
 static ORIGINAL_MESSAGE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^\s*-{2,}\s*(?:original message|ursprüngliche nachricht|ursprungliche nachricht|mensaje original|message d'origine|message original|oorspronkelijk bericht|origineel bericht|messaggio originale|messaggio inoltrato originale|mensagem original)\s*-{2,}\s*$")
+    re(
+        r"(?i)^\s*-{2,}\s*(?:original message|ursprüngliche nachricht|ursprungliche nachricht|mensaje original|message d'origine|message original|oorspronkelijk bericht|origineel bericht|messaggio originale|messaggio inoltrato originale|mensagem original)\s*-{2,}\s*$",
+    )
 });
 static WROTE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:wrote|writes|schrieb|escribió|escribio|a écrit|a ecrit|schreef|ha scritto|escreveu)\b")
+    re(
+        r"(?i)\b(?:wrote|writes|schrieb|escribió|escribio|a écrit|a ecrit|schreef|ha scritto|escreveu)\b",
+    )
 });
-static REPLY_OPENER: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)^\s*(?:on|am|el|le|op|il|em)\s"));
-static HEADER_FROM: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^\s*\*?(?:from|von|de|van|da|expéditeur|remetente)\s*:\*?\s*\S")
-});
+static REPLY_OPENER: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)^\s*(?:on|am|el|le|op|il|em)\s"));
+static HEADER_FROM: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^\s*\*?(?:from|von|de|van|da|expéditeur|remetente)\s*:\*?\s*\S"));
 static HEADER_NEXT: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^\s*\*?(?:sent|date|to|cc|subject|gesendet|datum|an|betreff|enviado|enviada|fecha|para|asunto|envoyé|date d'envoi|à|objet|verzonden|aan|onderwerp|inviato|data|a|oggetto|assunto)\s*:")
+    re(
+        r"(?i)^\s*\*?(?:sent|date|to|cc|subject|gesendet|datum|an|betreff|enviado|enviada|fecha|para|asunto|envoyé|date d'envoi|à|objet|verzonden|aan|onderwerp|inviato|data|a|oggetto|assunto)\s*:",
+    )
 });
 static SEPARATOR: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*(?:_{5,}|-{5,}|={5,})\s*$"));
 
@@ -239,17 +248,19 @@ fn is_reply_header(lines: &[String], i: usize) -> bool {
         t.chars().count() < 300
             && t.ends_with(':')
             && WROTE.is_match(t)
-            && (REPLY_OPENER.is_match(t) || t.contains('@') || t.chars().any(|c| c.is_ascii_digit()))
+            && (REPLY_OPENER.is_match(t)
+                || t.contains('@')
+                || t.chars().any(|c| c.is_ascii_digit()))
     };
     if wrote_line(line) {
         return true;
     }
-    if REPLY_OPENER.is_match(line) && !line.trim_end().ends_with(':') {
-        if let Some(next) = lines.get(i + 1) {
-            if wrote_line(&format!("{line} {next}")) {
-                return true;
-            }
-        }
+    if REPLY_OPENER.is_match(line)
+        && !line.trim_end().ends_with(':')
+        && let Some(next) = lines.get(i + 1)
+        && wrote_line(&format!("{line} {next}"))
+    {
+        return true;
     }
     // Outlook: "From: …" followed by "Sent: …" / "To: …" / "Subject: …" lines
     if HEADER_FROM.is_match(line) {
@@ -311,17 +322,26 @@ fn strip_quoted(mut lines: Vec<String>) -> (Vec<String>, bool) {
 // footer junk
 
 static MOBILE_FOOTER: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^\s*(?:sent from my\b|sent from mail for\b|sent from outlook\b|get outlook for\b|von meinem .{1,30} gesendet|gesendet von meinem\b|enviado desde mi\b|envoyé de mon\b|envoyé depuis mon\b|verzonden vanaf mijn\b|verstuurd vanaf mijn\b|inviato da\s+(?:il mio\s+)?(?:iphone|ipad|android|samsung|outlook)|enviado do meu\b)")
+    re(
+        r"(?i)^\s*(?:sent from my\b|sent from mail for\b|sent from outlook\b|get outlook for\b|von meinem .{1,30} gesendet|gesendet von meinem\b|enviado desde mi\b|envoyé de mon\b|envoyé depuis mon\b|verzonden vanaf mijn\b|verstuurd vanaf mijn\b|inviato da\s+(?:il mio\s+)?(?:iphone|ipad|android|samsung|outlook)|enviado do meu\b)",
+    )
 });
-static CID: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)^\s*\[(?:cid|image|inline image)[^\]]*\]\s*$"));
+static CID: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^\s*\[(?:cid|image|inline image)[^\]]*\]\s*$"));
 static UNSUBSCRIBE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)unsubscribe|opt[- ]out|abmelden|abbestellen|darse de baja|darte de baja|cancelar (?:la |su |tu )?suscripción|désinscri|desinscri|désabonn|desabonn|uitschrijven|afmelden|disiscriv|cancellare l'iscrizione|cancelar (?:a )?inscrição|descadastr|no longer wish to receive")
+    re(
+        r"(?i)unsubscribe|opt[- ]out|abmelden|abbestellen|darse de baja|darte de baja|cancelar (?:la |su |tu )?suscripción|désinscri|desinscri|désabonn|desabonn|uitschrijven|afmelden|disiscriv|cancellare l'iscrizione|cancelar (?:a )?inscrição|descadastr|no longer wish to receive",
+    )
 });
 static FOOTER_CUE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)https?://|www\.|click|klicken|clic|klik|clicca|clique|\bhere\b|\bhier\b|aquí|\bici\b|\bqui\b|\baqui\b|receiving this|received this|erhalten diese|recibe este|recibido este|recevez cet|ontvangt deze|ricevi questa|ricevendo|recebe este|preferences|einstellungen|preferencias|préférences|voorkeuren|preferenze|preferências")
+    re(
+        r"(?i)https?://|www\.|click|klicken|clic|klik|clicca|clique|\bhere\b|\bhier\b|aquí|\bici\b|\bqui\b|\baqui\b|receiving this|received this|erhalten diese|recibe este|recibido este|recevez cet|ontvangt deze|ricevi questa|ricevendo|recebe este|preferences|einstellungen|preferencias|préférences|voorkeuren|preferenze|preferências",
+    )
 });
 static VIEW_IN_BROWSER: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)view (?:this (?:e-?mail|message) )?(?:in|on) (?:your |a )?(?:web )?browser|im browser (?:ansehen|anzeigen|öffnen)|ver (?:en el|en tu) navegador|voir (?:dans|sur) (?:le|votre) navigateur|bekijk (?:in|online in) (?:je|uw) browser|visualizza nel browser|ver no navegador")
+    re(
+        r"(?i)view (?:this (?:e-?mail|message) )?(?:in|on) (?:your |a )?(?:web )?browser|im browser (?:ansehen|anzeigen|öffnen)|ver (?:en el|en tu) navegador|voir (?:dans|sur) (?:le|votre) navigateur|bekijk (?:in|online in) (?:je|uw) browser|visualizza nel browser|ver no navegador",
+    )
 });
 
 fn drop_junk_lines(lines: Vec<String>) -> Vec<String> {
@@ -343,11 +363,12 @@ const CLOSINGS: &str = r"with best regards|best regards|kind regards|warm regard
 static CLOSING_LINE: LazyLock<Regex> =
     LazyLock::new(|| re(&format!(r"(?i)^\s*(?:{CLOSINGS})\s*[,.!:;]*\s*$")));
 const NAME: &str = r"\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:(?:van|von|de|da|del|di|der|den|la|le|dos|das)[ \t]+)?\p{Lu}[\p{L}'’.-]*){0,3}";
-static CLOSING_WITH_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    re(&format!(r"^\s*(?i:{CLOSINGS})\s*[,.!]?[ \t]+({NAME})\s*$"))
-});
+static CLOSING_WITH_NAME: LazyLock<Regex> =
+    LazyLock::new(|| re(&format!(r"^\s*(?i:{CLOSINGS})\s*[,.!]?[ \t]+({NAME})\s*$")));
 static TRAILING_CLOSING: LazyLock<Regex> = LazyLock::new(|| {
-    re(&format!(r"^(.*[.!?])[ \t]+(?i:{CLOSINGS})\s*[,.!]?[ \t]+({NAME})\s*$"))
+    re(&format!(
+        r"^(.*[.!?])[ \t]+(?i:{CLOSINGS})\s*[,.!]?[ \t]+({NAME})\s*$"
+    ))
 });
 static SIG_DELIMITER: LazyLock<Regex> = LazyLock::new(|| re(r"^-- ?$"));
 
@@ -370,22 +391,21 @@ fn split_signature(lines: Vec<String>) -> (Vec<String>, Option<Vec<String>>) {
     let has_content = |ls: &[String]| ls.iter().any(|l| !is_blank(l));
     // a "-- " delimiter line: everything below is the signature
     if let Some(d) = lines.iter().rposition(|l| SIG_DELIMITER.is_match(l))
+        && has_content(&lines[..d])
     {
-        if has_content(&lines[..d]) {
-            let sig = lines[d + 1..].to_vec();
-            let mut body = lines;
-            body.truncate(d);
-            // a closing right above the delimiter belongs to the signature too
-            let (body, sig_above) = split_by_closing(body);
-            let sig = match sig_above {
-                Some(mut above) => {
-                    above.extend(sig);
-                    above
-                }
-                None => sig,
-            };
-            return (body, Some(sig));
-        }
+        let sig = lines[d + 1..].to_vec();
+        let mut body = lines;
+        body.truncate(d);
+        // a closing right above the delimiter belongs to the signature too
+        let (body, sig_above) = split_by_closing(body);
+        let sig = match sig_above {
+            Some(mut above) => {
+                above.extend(sig);
+                above
+            }
+            None => sig,
+        };
+        return (body, Some(sig));
     }
     split_by_closing(lines)
 }
@@ -404,23 +424,23 @@ fn split_by_closing(mut lines: Vec<String>) -> (Vec<String>, Option<Vec<String>>
             lines.truncate(i);
             return (lines, has_content(&sig).then_some(sig));
         }
-        if let Some(c) = CLOSING_WITH_NAME.captures(line) {
-            if is_signature_block(&lines[i + 1..]) {
-                let mut sig = vec![c[1].to_string()];
-                sig.extend_from_slice(&lines[i + 1..]);
-                lines.truncate(i);
-                return (lines, Some(sig));
-            }
+        if let Some(c) = CLOSING_WITH_NAME.captures(line)
+            && is_signature_block(&lines[i + 1..])
+        {
+            let mut sig = vec![c[1].to_string()];
+            sig.extend_from_slice(&lines[i + 1..]);
+            lines.truncate(i);
+            return (lines, Some(sig));
         }
     }
     // "… call me next week? Thanks, Maria Lopez" at the very end of a one-paragraph message
-    if let Some(last) = lines.iter().rposition(|l| !is_blank(l)) {
-        if let Some(c) = TRAILING_CLOSING.captures(&lines[last]) {
-            let (keep, name) = (c[1].to_string(), c[2].to_string());
-            lines.truncate(last);
-            lines.push(keep);
-            return (lines, Some(vec![name]));
-        }
+    if let Some(last) = lines.iter().rposition(|l| !is_blank(l))
+        && let Some(c) = TRAILING_CLOSING.captures(&lines[last])
+    {
+        let (keep, name) = (c[1].to_string(), c[2].to_string());
+        lines.truncate(last);
+        lines.push(keep);
+        return (lines, Some(vec![name]));
     }
     (lines, None)
 }
@@ -431,11 +451,40 @@ fn split_by_closing(mut lines: Vec<String>) -> (Vec<String>, Option<Vec<String>>
 static URL: LazyLock<Regex> = LazyLock::new(|| re(r#"https?://[^\s<>"'()\[\]]+"#));
 
 const TRACKING_PARAMS: &[&str] = &[
-    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "mc_cid",
-    "mc_eid", "_hsenc", "_hsmi", "__hssc", "__hstc", "__hsfp", "hsctatracking", "mkt_tok",
-    "trk", "trkid", "trkcampaign", "ref_src", "_ga", "_gl", "s_cid", "sc_cid", "vero_id",
-    "vero_conv", "oly_enc_id", "oly_anon_id", "wickedid", "ss_source", "ss_campaign_id",
-    "spm", "si",
+    "fbclid",
+    "gclid",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "yclid",
+    "igshid",
+    "mc_cid",
+    "mc_eid",
+    "_hsenc",
+    "_hsmi",
+    "__hssc",
+    "__hstc",
+    "__hsfp",
+    "hsctatracking",
+    "mkt_tok",
+    "trk",
+    "trkid",
+    "trkcampaign",
+    "ref_src",
+    "_ga",
+    "_gl",
+    "s_cid",
+    "sc_cid",
+    "vero_id",
+    "vero_conv",
+    "oly_enc_id",
+    "oly_anon_id",
+    "wickedid",
+    "ss_source",
+    "ss_campaign_id",
+    "spm",
+    "si",
 ];
 
 /// Longest query kept once the known tracking parameters are gone: longer ones are opaque
@@ -459,7 +508,9 @@ fn clean_url(url: &str) -> String {
         .split('&')
         .filter(|p| {
             let name = p.split('=').next().unwrap_or("").to_ascii_lowercase();
-            !name.is_empty() && !name.starts_with("utm_") && !TRACKING_PARAMS.contains(&name.as_str())
+            !name.is_empty()
+                && !name.starts_with("utm_")
+                && !TRACKING_PARAMS.contains(&name.as_str())
         })
         .collect();
     let query = kept.join("&");
@@ -510,12 +561,17 @@ mod tests {
 
     #[test]
     fn entities_decode() {
-        assert_eq!(decode_entities("a &amp; b &#233; &#x263A; &bogus;"), "a & b é ☺ &bogus;");
+        assert_eq!(
+            decode_entities("a &amp; b &#233; &#x263A; &bogus;"),
+            "a & b é ☺ &bogus;"
+        );
     }
 
     #[test]
     fn gmail_two_line_header() {
-        let c = clean("Yes please.\n\nOn Mon, Nov 2, 2026 at 10:00 AM Jane Doe <\njane@x.com> wrote:\n> old");
+        let c = clean(
+            "Yes please.\n\nOn Mon, Nov 2, 2026 at 10:00 AM Jane Doe <\njane@x.com> wrote:\n> old",
+        );
         assert_eq!(c.body, "Yes please.");
         assert!(c.quoted_removed);
     }

@@ -89,7 +89,10 @@ impl Extracted {
         let mut put = |name: &str, value: Option<(Value, f32, Source)>| match value {
             Some((v, c, s)) => {
                 out.insert(name.to_string(), v);
-                confidence.insert(name.to_string(), json!((f64::from(c) * 100.0).round() / 100.0));
+                confidence.insert(
+                    name.to_string(),
+                    json!((f64::from(c) * 100.0).round() / 100.0),
+                );
                 source.insert(name.to_string(), json!(s));
             }
             None => {
@@ -97,8 +100,7 @@ impl Extracted {
             }
         };
         let text = |f: &Option<Field<String>>| {
-            f.as_ref()
-                .map(|f| (json!(f.value), f.confidence, f.source))
+            f.as_ref().map(|f| (json!(f.value), f.confidence, f.source))
         };
         put("name", text(&self.name));
         put("email", text(&self.email));
@@ -142,7 +144,10 @@ pub struct ExtractInput<'a> {
 /// Extracts with a shared redactor for e-mail and phone detection (built on first use).
 pub fn extract(input: &ExtractInput) -> Extracted {
     static REDACTOR: LazyLock<Redactor> = LazyLock::new(|| {
-        let mut regions: Vec<String> = DEFAULT_PHONE_REGIONS.iter().map(|r| r.to_string()).collect();
+        let mut regions: Vec<String> = DEFAULT_PHONE_REGIONS
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
         regions.extend(["PT", "AT", "CH", "BE", "IE"].map(String::from));
         Redactor::new(RedactorConfig {
             phone_regions: regions,
@@ -295,9 +300,7 @@ pub fn extract_with(redactor: &Redactor, input: &ExtractInput) -> Extracted {
         .and_then(|v| {
             find_budget(&v, true, currency_hint).map(|(b, c)| field(b, c.max(0.9), Source::Form))
         })
-        .or_else(|| {
-            find_budget(body, false, currency_hint).map(|(b, c)| field(b, c, Source::Text))
-        })
+        .or_else(|| find_budget(body, false, currency_hint).map(|(b, c)| field(b, c, Source::Text)))
         .or_else(|| {
             input
                 .subject
@@ -330,50 +333,191 @@ pub fn extract_with(redactor: &Redactor, input: &ExtractInput) -> Extracted {
 // form fields
 
 const NAME_KEYS: &[&str] = &[
-    "name", "full_name", "fullname", "your_name", "contact_name", "contact_person", "nombre",
-    "nombre_completo", "nombre_y_apellido", "nombre_y_apellidos", "su_nombre", "tu_nombre", "nom",
-    "nom_complet", "votre_nom", "nom_et_prenom", "naam", "volledige_naam", "uw_naam", "je_naam",
-    "nome", "nome_completo", "il_tuo_nome", "nome_e_cognome", "seu_nome", "ihr_name",
-    "vollstandiger_name", "kontaktperson", "ansprechpartner",
+    "name",
+    "full_name",
+    "fullname",
+    "your_name",
+    "contact_name",
+    "contact_person",
+    "nombre",
+    "nombre_completo",
+    "nombre_y_apellido",
+    "nombre_y_apellidos",
+    "su_nombre",
+    "tu_nombre",
+    "nom",
+    "nom_complet",
+    "votre_nom",
+    "nom_et_prenom",
+    "naam",
+    "volledige_naam",
+    "uw_naam",
+    "je_naam",
+    "nome",
+    "nome_completo",
+    "il_tuo_nome",
+    "nome_e_cognome",
+    "seu_nome",
+    "ihr_name",
+    "vollstandiger_name",
+    "kontaktperson",
+    "ansprechpartner",
 ];
 const FIRST_NAME_KEYS: &[&str] = &[
-    "first_name", "firstname", "given_name", "fname", "vorname", "prenom", "voornaam",
-    "primeiro_nome", "nombre_de_pila",
+    "first_name",
+    "firstname",
+    "given_name",
+    "fname",
+    "vorname",
+    "prenom",
+    "voornaam",
+    "primeiro_nome",
+    "nombre_de_pila",
 ];
 const LAST_NAME_KEYS: &[&str] = &[
-    "last_name", "lastname", "surname", "family_name", "lname", "nachname", "familienname",
-    "apellido", "apellidos", "nom_de_famille", "achternaam", "cognome", "sobrenome", "apelido",
+    "last_name",
+    "lastname",
+    "surname",
+    "family_name",
+    "lname",
+    "nachname",
+    "familienname",
+    "apellido",
+    "apellidos",
+    "nom_de_famille",
+    "achternaam",
+    "cognome",
+    "sobrenome",
+    "apelido",
 ];
 const EMAIL_KEYS: &[&str] = &[
-    "email", "e_mail", "mail", "email_address", "your_email", "correo", "correo_electronico",
-    "courriel", "adresse_email", "adresse_e_mail", "e_mail_adresse", "emailadresse", "emailadres",
-    "e_mailadres", "posta_elettronica", "indirizzo_email", "endereco_de_email",
+    "email",
+    "e_mail",
+    "mail",
+    "email_address",
+    "your_email",
+    "correo",
+    "correo_electronico",
+    "courriel",
+    "adresse_email",
+    "adresse_e_mail",
+    "e_mail_adresse",
+    "emailadresse",
+    "emailadres",
+    "e_mailadres",
+    "posta_elettronica",
+    "indirizzo_email",
+    "endereco_de_email",
 ];
 const PHONE_KEYS: &[&str] = &[
-    "phone", "phone_number", "telephone", "tel", "mobile", "mobile_phone", "cell", "cellphone",
-    "telefon", "telefonnummer", "handy", "mobil", "mobilnummer", "telefono", "numero_de_telefono",
-    "movil", "celular", "portable", "numero_de_telephone", "telefoon", "telefoonnummer", "mobiel",
-    "cellulare", "numero_di_telefono", "telemovel", "whatsapp",
+    "phone",
+    "phone_number",
+    "telephone",
+    "tel",
+    "mobile",
+    "mobile_phone",
+    "cell",
+    "cellphone",
+    "telefon",
+    "telefonnummer",
+    "handy",
+    "mobil",
+    "mobilnummer",
+    "telefono",
+    "numero_de_telefono",
+    "movil",
+    "celular",
+    "portable",
+    "numero_de_telephone",
+    "telefoon",
+    "telefoonnummer",
+    "mobiel",
+    "cellulare",
+    "numero_di_telefono",
+    "telemovel",
+    "whatsapp",
 ];
 const COMPANY_KEYS: &[&str] = &[
-    "company", "company_name", "organization", "organisation", "org", "business", "employer",
-    "firma", "unternehmen", "firmenname", "empresa", "compania", "nombre_de_la_empresa",
-    "entreprise", "societe", "nom_de_l_entreprise", "bedrijf", "bedrijfsnaam", "organisatie",
-    "azienda", "societa", "ditta", "nome_azienda", "nome_da_empresa",
+    "company",
+    "company_name",
+    "organization",
+    "organisation",
+    "org",
+    "business",
+    "employer",
+    "firma",
+    "unternehmen",
+    "firmenname",
+    "empresa",
+    "compania",
+    "nombre_de_la_empresa",
+    "entreprise",
+    "societe",
+    "nom_de_l_entreprise",
+    "bedrijf",
+    "bedrijfsnaam",
+    "organisatie",
+    "azienda",
+    "societa",
+    "ditta",
+    "nome_azienda",
+    "nome_da_empresa",
 ];
 const WEBSITE_KEYS: &[&str] = &[
-    "website", "web", "url", "site", "homepage", "web_site", "company_website", "webseite",
-    "internetseite", "sitio_web", "pagina_web", "site_web", "site_internet", "sito", "sito_web",
-    "sitio", "website_url",
+    "website",
+    "web",
+    "url",
+    "site",
+    "homepage",
+    "web_site",
+    "company_website",
+    "webseite",
+    "internetseite",
+    "sitio_web",
+    "pagina_web",
+    "site_web",
+    "site_internet",
+    "sito",
+    "sito_web",
+    "sitio",
+    "website_url",
 ];
 const BUDGET_KEYS: &[&str] = &[
-    "budget", "budget_range", "estimated_budget", "presupuesto", "orcamento", "bilancio",
-    "budget_eur", "budget_usd", "investment", "budget_estimado",
+    "budget",
+    "budget_range",
+    "estimated_budget",
+    "presupuesto",
+    "orcamento",
+    "bilancio",
+    "budget_eur",
+    "budget_usd",
+    "investment",
+    "budget_estimado",
 ];
 const TIMELINE_KEYS: &[&str] = &[
-    "timeline", "timeframe", "time_frame", "deadline", "when", "start_date", "zeitrahmen",
-    "zeitraum", "zeitplan", "termin", "plazo", "fecha", "calendario", "delai", "echeance",
-    "planning", "termijn", "tijdlijn", "tempistica", "scadenza", "tempi", "prazo", "cronograma",
+    "timeline",
+    "timeframe",
+    "time_frame",
+    "deadline",
+    "when",
+    "start_date",
+    "zeitrahmen",
+    "zeitraum",
+    "zeitplan",
+    "termin",
+    "plazo",
+    "fecha",
+    "calendario",
+    "delai",
+    "echeance",
+    "planning",
+    "termijn",
+    "tijdlijn",
+    "tempistica",
+    "scadenza",
+    "tempi",
+    "prazo",
+    "cronograma",
 ];
 
 /// Form fields with folded names and non-empty text values.
@@ -445,31 +589,90 @@ fn is_email(value: &str) -> bool {
 }
 
 const FREE_MAIL: &[&str] = &[
-    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
-    "yahoo.com", "ymail.com", "rocketmail.com", "icloud.com", "me.com", "mac.com", "aol.com",
-    "gmx.de", "gmx.net", "gmx.at", "gmx.ch", "gmx.com", "web.de", "t-online.de", "freenet.de",
-    "posteo.de", "mailbox.org", "arcor.de", "online.de", "protonmail.com", "proton.me", "pm.me",
-    "tutanota.com", "fastmail.com", "hey.com", "zoho.com", "mail.com", "yandex.com", "mail.ru",
-    "orange.fr", "wanadoo.fr", "free.fr", "laposte.net", "sfr.fr", "neuf.fr", "libero.it",
-    "virgilio.it", "tiscali.it", "alice.it", "tim.it", "hetnet.nl", "ziggo.nl", "kpnmail.nl",
-    "planet.nl", "telenet.be", "skynet.be", "bluewin.ch", "terra.com.br", "uol.com.br",
-    "bol.com.br", "sapo.pt", "telefonica.net", "movistar.es", "btinternet.com", "sky.com",
-    "comcast.net", "verizon.net", "att.net", "qq.com", "163.com", "126.com",
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "msn.com",
+    "yahoo.com",
+    "ymail.com",
+    "rocketmail.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "aol.com",
+    "gmx.de",
+    "gmx.net",
+    "gmx.at",
+    "gmx.ch",
+    "gmx.com",
+    "web.de",
+    "t-online.de",
+    "freenet.de",
+    "posteo.de",
+    "mailbox.org",
+    "arcor.de",
+    "online.de",
+    "protonmail.com",
+    "proton.me",
+    "pm.me",
+    "tutanota.com",
+    "fastmail.com",
+    "hey.com",
+    "zoho.com",
+    "mail.com",
+    "yandex.com",
+    "mail.ru",
+    "orange.fr",
+    "wanadoo.fr",
+    "free.fr",
+    "laposte.net",
+    "sfr.fr",
+    "neuf.fr",
+    "libero.it",
+    "virgilio.it",
+    "tiscali.it",
+    "alice.it",
+    "tim.it",
+    "hetnet.nl",
+    "ziggo.nl",
+    "kpnmail.nl",
+    "planet.nl",
+    "telenet.be",
+    "skynet.be",
+    "bluewin.ch",
+    "terra.com.br",
+    "uol.com.br",
+    "bol.com.br",
+    "sapo.pt",
+    "telefonica.net",
+    "movistar.es",
+    "btinternet.com",
+    "sky.com",
+    "comcast.net",
+    "verizon.net",
+    "att.net",
+    "qq.com",
+    "163.com",
+    "126.com",
 ];
 
 /// True for a free-mail provider's domain (the company is not the domain then).
 pub fn is_free_mail(domain: &str) -> bool {
     let d = domain.trim().trim_end_matches('.').to_lowercase();
     FREE_MAIL.contains(&d.as_str())
-        || ["hotmail.", "yahoo.", "outlook.", "live.", "gmx.", "yandex.", "aol."]
-            .iter()
-            .any(|p| d.starts_with(p))
+        || [
+            "hotmail.", "yahoo.", "outlook.", "live.", "gmx.", "yandex.", "aol.",
+        ]
+        .iter()
+        .any(|p| d.starts_with(p))
 }
 
 /// Second-level suffixes under which the registrable name is one label further left.
 const TWO_LEVEL_SUFFIXES: &[&str] = &[
-    "co.uk", "org.uk", "ac.uk", "com.br", "com.mx", "com.ar", "com.au", "co.nz", "co.za",
-    "com.es", "com.pt", "co.jp", "com.tr", "co.in",
+    "co.uk", "org.uk", "ac.uk", "com.br", "com.mx", "com.ar", "com.au", "co.nz", "co.za", "com.es",
+    "com.pt", "co.jp", "com.tr", "co.in",
 ];
 
 /// "mail.acme-corp.co.uk" → "Acme Corp".
@@ -513,8 +716,8 @@ fn tld_of(domain_or_url: &str) -> Option<String> {
 fn region_of_tld(tld: &str) -> Option<country::Id> {
     let code = match tld {
         "uk" => "GB",
-        "de" | "at" | "ch" | "es" | "mx" | "ar" | "cl" | "fr" | "be" | "nl" | "it" | "pt" | "br"
-        | "ie" | "us" | "ca" | "au" | "lu" => return tld.to_ascii_uppercase().parse().ok(),
+        "de" | "at" | "ch" | "es" | "mx" | "ar" | "cl" | "fr" | "be" | "nl" | "it" | "pt"
+        | "br" | "ie" | "us" | "ca" | "au" | "lu" => return tld.to_ascii_uppercase().parse().ok(),
         _ => return None,
     };
     code.parse().ok()
@@ -561,15 +764,33 @@ static WEB_URL: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Hosts that are never the sender's own website.
 const NOT_A_WEBSITE: &[&str] = &[
-    "linkedin.", "facebook.", "twitter.", "x.com", "instagram.", "youtube.", "youtu.be",
-    "calendly.", "zoom.us", "teams.microsoft", "meet.google", "google.", "bit.ly", "t.co",
-    "tiktok.", "wa.me", "github.com",
+    "linkedin.",
+    "facebook.",
+    "twitter.",
+    "x.com",
+    "instagram.",
+    "youtube.",
+    "youtu.be",
+    "calendly.",
+    "zoom.us",
+    "teams.microsoft",
+    "meet.google",
+    "google.",
+    "bit.ly",
+    "t.co",
+    "tiktok.",
+    "wa.me",
+    "github.com",
 ];
 
 fn first_website(text: &str) -> Option<String> {
     WEB_URL
         .find_iter(text)
-        .map(|m| m.as_str().trim_end_matches(['.', ',', ';', ':', '!', '?']).to_string())
+        .map(|m| {
+            m.as_str()
+                .trim_end_matches(['.', ',', ';', ':', '!', '?'])
+                .to_string()
+        })
         .find(|url| {
             let lower = url.to_lowercase();
             let host = lower
@@ -583,7 +804,12 @@ fn first_website(text: &str) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 // phone
 
-fn phone_field(raw: &str, region: Option<country::Id>, confidence: f32, source: Source) -> Field<String> {
+fn phone_field(
+    raw: &str,
+    region: Option<country::Id>,
+    confidence: f32,
+    source: Source,
+) -> Field<String> {
     match to_e164(raw, region) {
         Some(e164) => field(e164, confidence, source),
         None => field(raw.trim().to_string(), 0.4, source),
@@ -604,12 +830,8 @@ pub fn to_e164(raw: &str, region: Option<country::Id>) -> Option<String> {
         (Some(region?), trimmed.to_string())
     };
     let parsed = phonenumber::parse(region, &text).ok()?;
-    phonenumber::is_valid(&parsed).then(|| {
-        parsed
-            .format()
-            .mode(phonenumber::Mode::E164)
-            .to_string()
-    })
+    phonenumber::is_valid(&parsed)
+        .then(|| parsed.format().mode(phonenumber::Mode::E164).to_string())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -626,13 +848,61 @@ static NAME_LINE: LazyLock<Regex> =
 
 /// Words that make a signature line a title, a team or a company rather than a name.
 const NOT_NAME_WORDS: &[&str] = &[
-    "manager", "director", "head", "ceo", "cto", "cfo", "coo", "founder", "sales", "team",
-    "support", "marketing", "office", "department", "customer", "service", "engineer",
-    "consultant", "assistant", "geschäftsführer", "geschäftsführerin", "leiter", "leiterin",
-    "vertrieb", "abteilung", "einkauf", "gerente", "director", "directora", "equipo", "ventas",
-    "directeur", "directrice", "responsable", "équipe", "service", "afdeling", "directeur",
-    "direttore", "responsabile", "ufficio", "diretor", "diretora", "equipa", "equipe", "inc",
-    "ltd", "gmbh", "llc", "tel", "phone", "mobile", "fax", "email", "www",
+    "manager",
+    "director",
+    "head",
+    "ceo",
+    "cto",
+    "cfo",
+    "coo",
+    "founder",
+    "sales",
+    "team",
+    "support",
+    "marketing",
+    "office",
+    "department",
+    "customer",
+    "service",
+    "engineer",
+    "consultant",
+    "assistant",
+    "geschäftsführer",
+    "geschäftsführerin",
+    "leiter",
+    "leiterin",
+    "vertrieb",
+    "abteilung",
+    "einkauf",
+    "gerente",
+    "director",
+    "directora",
+    "equipo",
+    "ventas",
+    "directeur",
+    "directrice",
+    "responsable",
+    "équipe",
+    "service",
+    "afdeling",
+    "directeur",
+    "direttore",
+    "responsabile",
+    "ufficio",
+    "diretor",
+    "diretora",
+    "equipa",
+    "equipe",
+    "inc",
+    "ltd",
+    "gmbh",
+    "llc",
+    "tel",
+    "phone",
+    "mobile",
+    "fax",
+    "email",
+    "www",
 ];
 
 /// A name on one of the first two signature lines: two to four capitalised words (0.75), or
@@ -690,21 +960,106 @@ static TITLE_COMPANY: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Job titles and departments that may stand before a company on a signature line.
 const TITLE_WORDS: &[&str] = &[
-    "lead", "manager", "head", "director", "ceo", "cto", "cfo", "coo", "cmo", "founder", "owner",
-    "partner", "engineer", "consultant", "specialist", "officer", "president", "vp", "assistant",
-    "sales", "marketing", "finance", "operations", "support", "purchasing", "procurement",
-    "geschäftsführer", "geschäftsführerin", "inhaber", "inhaberin", "leiter", "leiterin",
-    "vertrieb", "einkauf", "gerente", "directora", "fundador", "fundadora", "ventas", "compras",
-    "directeur", "directrice", "responsable", "fondateur", "fondatrice", "gérant", "gérante",
-    "eigenaar", "oprichter", "inkoop", "verkoop", "direttore", "direttrice", "titolare",
-    "fondatore", "responsabile", "vendite", "diretor", "diretora", "sócio", "sócia", "vendas",
+    "lead",
+    "manager",
+    "head",
+    "director",
+    "ceo",
+    "cto",
+    "cfo",
+    "coo",
+    "cmo",
+    "founder",
+    "owner",
+    "partner",
+    "engineer",
+    "consultant",
+    "specialist",
+    "officer",
+    "president",
+    "vp",
+    "assistant",
+    "sales",
+    "marketing",
+    "finance",
+    "operations",
+    "support",
+    "purchasing",
+    "procurement",
+    "geschäftsführer",
+    "geschäftsführerin",
+    "inhaber",
+    "inhaberin",
+    "leiter",
+    "leiterin",
+    "vertrieb",
+    "einkauf",
+    "gerente",
+    "directora",
+    "fundador",
+    "fundadora",
+    "ventas",
+    "compras",
+    "directeur",
+    "directrice",
+    "responsable",
+    "fondateur",
+    "fondatrice",
+    "gérant",
+    "gérante",
+    "eigenaar",
+    "oprichter",
+    "inkoop",
+    "verkoop",
+    "direttore",
+    "direttrice",
+    "titolare",
+    "fondatore",
+    "responsabile",
+    "vendite",
+    "diretor",
+    "diretora",
+    "sócio",
+    "sócia",
+    "vendas",
 ];
 
 /// Leading words a capitalised company match may drag in.
 const LEADING_NOISE: &[&str] = &[
-    "Die", "Der", "Das", "The", "La", "El", "Le", "Les", "De", "Het", "Il", "Lo", "A", "O",
-    "Firma", "Unternehmen", "Company", "Empresa", "Société", "Bedrijf", "Azienda", "Wir", "We",
-    "Our", "Unsere", "Unser", "Nuestra", "Notre", "Onze", "Nossa", "Bei", "At", "From", "Von",
+    "Die",
+    "Der",
+    "Das",
+    "The",
+    "La",
+    "El",
+    "Le",
+    "Les",
+    "De",
+    "Het",
+    "Il",
+    "Lo",
+    "A",
+    "O",
+    "Firma",
+    "Unternehmen",
+    "Company",
+    "Empresa",
+    "Société",
+    "Bedrijf",
+    "Azienda",
+    "Wir",
+    "We",
+    "Our",
+    "Unsere",
+    "Unser",
+    "Nuestra",
+    "Notre",
+    "Onze",
+    "Nossa",
+    "Bei",
+    "At",
+    "From",
+    "Von",
 ];
 
 fn strip_leading_noise(company: &str) -> String {
@@ -756,7 +1111,8 @@ static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 static RANGE_JOIN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^[ \t]*(?:-|–|—|to|and|und|bis|y|a|et|à|en|e|tot)[ \t]*$").expect("static regex")
+    Regex::new(r"(?i)^[ \t]*(?:-|–|—|to|and|und|bis|y|a|et|à|en|e|tot)[ \t]*$")
+        .expect("static regex")
 });
 static BUDGET_CUE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)budget|presupuesto|orçamento|orcamento|bilancio|spend|ausgeben|investieren|invertir|investir|investeren|investire|price range|preisrahmen|kostenrahmen|up to|bis zu|hasta|jusqu'à|tot|fino a|até")
@@ -840,7 +1196,10 @@ fn amounts(text: &str) -> Vec<Amount> {
                 return None;
             }
             let raw_number = parse_number(c.name("num")?.as_str())?;
-            let mult = c.name("mult").map(|m| multiplier(m.as_str())).unwrap_or(1.0);
+            let mult = c
+                .name("mult")
+                .map(|m| multiplier(m.as_str()))
+                .unwrap_or(1.0);
             let currency = c
                 .name("pre")
                 .or(c.name("post"))
@@ -888,9 +1247,12 @@ fn find_budget(text: &str, is_field: bool, currency_hint: Option<&str>) -> Optio
         };
         i += if next.is_some() { 2 } else { 1 };
 
-        let sentence_start = text[..a.start].rfind(['.', '!', '?', '\n']).map_or(0, |p| p + 1);
+        let sentence_start = text[..a.start]
+            .rfind(['.', '!', '?', '\n'])
+            .map_or(0, |p| p + 1);
         let cue = BUDGET_CUE.is_match(&text[sentence_start..end.min(text.len())]);
-        let is_year = high.is_none() && !has_mult && currency.is_none() && (1900.0..=2100.0).contains(&low);
+        let is_year =
+            high.is_none() && !has_mult && currency.is_none() && (1900.0..=2100.0).contains(&low);
         let confidence = match (currency.is_some(), cue || is_field) {
             (true, true) => 0.85,
             (true, false) => 0.7,
@@ -991,7 +1353,10 @@ mod tests {
 
     #[test]
     fn domain_to_company() {
-        assert_eq!(company_of_domain("mail.acme-corp.co.uk").as_deref(), Some("Acme Corp"));
+        assert_eq!(
+            company_of_domain("mail.acme-corp.co.uk").as_deref(),
+            Some("Acme Corp")
+        );
         assert!(is_free_mail("GMX.de"));
     }
 }

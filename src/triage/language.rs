@@ -37,10 +37,8 @@ pub fn detect_language(text: &str) -> Language {
 /// Detects the language of `text` among `allow` (ISO 639-1 codes; unknown codes are ignored,
 /// an empty or all-unknown list means the default list).
 pub fn detect_language_among(text: &str, allow: &[&str]) -> Language {
-    let mut langs: Vec<(&'static str, whatlang::Lang)> = allow
-        .iter()
-        .filter_map(|code| lookup(code))
-        .collect();
+    let mut langs: Vec<(&'static str, whatlang::Lang)> =
+        allow.iter().filter_map(|code| lookup(code)).collect();
     langs.dedup();
     if langs.is_empty() {
         langs = DEFAULT_LANGUAGES.iter().filter_map(|c| lookup(c)).collect();
@@ -66,7 +64,9 @@ pub fn detect_language_among(text: &str, allow: &[&str]) -> Language {
 
     let (code, confidence) = match (trigram, cue_best) {
         _ if langs.len() == 1 => (langs[0].0, if cue_hits > 0 { 0.9 } else { 0.5 }),
-        (Some((t, c)), Some(q)) if t == q => (t, (c.max(0.5) + 0.15 * cue_hits.min(3) as f64).min(1.0)),
+        (Some((t, c)), Some(q)) if t == q => {
+            (t, (c.max(0.5) + 0.15 * cue_hits.min(3) as f64).min(1.0))
+        }
         // short text: the cue words are better evidence than a handful of trigrams
         (_, Some(q)) if short && cue_hits > cue_second => {
             (q, (0.45 + 0.15 * cue_hits.min(3) as f64).min(0.9))
@@ -120,10 +120,7 @@ fn lookup(code: &str) -> Option<(&'static str, whatlang::Lang)> {
         ("hi", Lang::Hin),
     ];
     let code = code.trim().to_ascii_lowercase();
-    TABLE
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|&(c, l)| (c, l))
+    TABLE.iter().find(|(c, _)| *c == code).map(|&(c, l)| (c, l))
 }
 
 /// Short, frequent words and greetings that are (mostly) specific to one language.
@@ -132,15 +129,15 @@ fn cue_words(code: &str) -> &'static [&'static str] {
         "en" => &[
             "the", "and", "is", "are", "you", "your", "we", "our", "with", "for", "this", "that",
             "have", "hi", "hello", "hey", "thanks", "thank", "please", "would", "could", "can",
-            "what", "how", "not", "it's", "i'm", "don't", "regards", "cheers", "dear", "of",
-            "to", "my", "morning", "yes", "will", "was", "do", "come", "as",
+            "what", "how", "not", "it's", "i'm", "don't", "regards", "cheers", "dear", "of", "to",
+            "my", "morning", "yes", "will", "was", "do", "come", "as",
         ],
         "de" => &[
-            "der", "die", "das", "und", "ist", "sind", "nicht", "ich", "wir", "sie", "ihr",
-            "ihre", "mit", "für", "bitte", "danke", "hallo", "guten", "tag", "grüße", "gruß",
-            "ein", "eine", "einen", "auch", "noch", "möchte", "können", "könnten", "haben",
-            "vielen", "dank", "sehr", "geehrte", "geehrter", "liebe", "lieber", "moin", "servus",
-            "tschüss", "wie", "was", "ja", "nein", "mein", "wird", "er",
+            "der", "die", "das", "und", "ist", "sind", "nicht", "ich", "wir", "sie", "ihr", "ihre",
+            "mit", "für", "bitte", "danke", "hallo", "guten", "tag", "grüße", "gruß", "ein",
+            "eine", "einen", "auch", "noch", "möchte", "können", "könnten", "haben", "vielen",
+            "dank", "sehr", "geehrte", "geehrter", "liebe", "lieber", "moin", "servus", "tschüss",
+            "wie", "was", "ja", "nein", "mein", "wird", "er",
         ],
         "es" => &[
             "el", "la", "los", "las", "y", "es", "son", "que", "de", "del", "por", "para", "con",
@@ -149,30 +146,172 @@ fn cue_words(code: &str) -> &'static [&'static str] {
             "pero", "como", "qué", "mi", "sí", "muy", "estimado", "estimada", "hay", "también",
         ],
         "fr" => &[
-            "le", "la", "les", "et", "est", "sont", "je", "nous", "vous", "votre", "vos", "pour",
-            "avec", "dans", "des", "du", "une", "un", "bonjour", "bonsoir", "salut", "merci",
-            "cordialement", "madame", "monsieur", "s'il", "plaît", "pas", "ne", "c'est", "j'ai",
-            "oui", "très", "mais", "aussi", "au", "aux", "sur", "qui",
+            "le",
+            "la",
+            "les",
+            "et",
+            "est",
+            "sont",
+            "je",
+            "nous",
+            "vous",
+            "votre",
+            "vos",
+            "pour",
+            "avec",
+            "dans",
+            "des",
+            "du",
+            "une",
+            "un",
+            "bonjour",
+            "bonsoir",
+            "salut",
+            "merci",
+            "cordialement",
+            "madame",
+            "monsieur",
+            "s'il",
+            "plaît",
+            "pas",
+            "ne",
+            "c'est",
+            "j'ai",
+            "oui",
+            "très",
+            "mais",
+            "aussi",
+            "au",
+            "aux",
+            "sur",
+            "qui",
         ],
         "nl" => &[
-            "de", "het", "een", "en", "is", "zijn", "ik", "wij", "we", "jullie", "u", "uw",
-            "met", "voor", "van", "niet", "hoi", "hallo", "goedemorgen", "goedemiddag",
-            "bedankt", "dank", "groeten", "groet", "graag", "alstublieft", "alsjeblieft", "ook",
-            "nog", "wel", "kunnen", "zou", "mijn", "wat", "hoe", "ja", "nee", "beste", "geachte",
-            "vriendelijke", "op", "er", "dat",
+            "de",
+            "het",
+            "een",
+            "en",
+            "is",
+            "zijn",
+            "ik",
+            "wij",
+            "we",
+            "jullie",
+            "u",
+            "uw",
+            "met",
+            "voor",
+            "van",
+            "niet",
+            "hoi",
+            "hallo",
+            "goedemorgen",
+            "goedemiddag",
+            "bedankt",
+            "dank",
+            "groeten",
+            "groet",
+            "graag",
+            "alstublieft",
+            "alsjeblieft",
+            "ook",
+            "nog",
+            "wel",
+            "kunnen",
+            "zou",
+            "mijn",
+            "wat",
+            "hoe",
+            "ja",
+            "nee",
+            "beste",
+            "geachte",
+            "vriendelijke",
+            "op",
+            "er",
+            "dat",
         ],
         "it" => &[
-            "il", "lo", "la", "gli", "le", "e", "è", "sono", "che", "di", "del", "della", "per",
-            "con", "ciao", "buongiorno", "buonasera", "salve", "grazie", "saluti", "cordiali",
-            "vorrei", "abbiamo", "non", "una", "un", "anche", "come", "mi", "sì", "molto",
-            "gentile", "egregio", "prego", "perché", "questo", "questa",
+            "il",
+            "lo",
+            "la",
+            "gli",
+            "le",
+            "e",
+            "è",
+            "sono",
+            "che",
+            "di",
+            "del",
+            "della",
+            "per",
+            "con",
+            "ciao",
+            "buongiorno",
+            "buonasera",
+            "salve",
+            "grazie",
+            "saluti",
+            "cordiali",
+            "vorrei",
+            "abbiamo",
+            "non",
+            "una",
+            "un",
+            "anche",
+            "come",
+            "mi",
+            "sì",
+            "molto",
+            "gentile",
+            "egregio",
+            "prego",
+            "perché",
+            "questo",
+            "questa",
         ],
         "pt" => &[
-            "o", "os", "as", "e", "é", "são", "que", "de", "do", "da", "dos", "das", "para",
-            "com", "olá", "ola", "obrigado", "obrigada", "bom", "dia", "boa", "tarde",
-            "atenciosamente", "cumprimentos", "você", "vocês", "gostaria", "preciso", "não",
-            "uma", "um", "também", "como", "meu", "minha", "sim", "muito", "prezado", "prezada",
-            "está", "estou",
+            "o",
+            "os",
+            "as",
+            "e",
+            "é",
+            "são",
+            "que",
+            "de",
+            "do",
+            "da",
+            "dos",
+            "das",
+            "para",
+            "com",
+            "olá",
+            "ola",
+            "obrigado",
+            "obrigada",
+            "bom",
+            "dia",
+            "boa",
+            "tarde",
+            "atenciosamente",
+            "cumprimentos",
+            "você",
+            "vocês",
+            "gostaria",
+            "preciso",
+            "não",
+            "uma",
+            "um",
+            "também",
+            "como",
+            "meu",
+            "minha",
+            "sim",
+            "muito",
+            "prezado",
+            "prezada",
+            "está",
+            "estou",
         ],
         _ => &[],
     }
@@ -180,7 +319,10 @@ fn cue_words(code: &str) -> &'static [&'static str] {
 
 /// Cue hits per allowed language. A word shared by several languages counts for none of them
 /// when it is among their cues (e.g. "de", "la"), except to break a tie later.
-fn cue_scores(words: &[String], langs: &[(&'static str, whatlang::Lang)]) -> Vec<(&'static str, u32)> {
+fn cue_scores(
+    words: &[String],
+    langs: &[(&'static str, whatlang::Lang)],
+) -> Vec<(&'static str, u32)> {
     let mut scores: Vec<(&'static str, u32)> = langs.iter().map(|l| (l.0, 0)).collect();
     for word in words {
         let owners: Vec<usize> = langs
@@ -199,7 +341,7 @@ fn cue_scores(words: &[String], langs: &[(&'static str, whatlang::Lang)]) -> Vec
 /// The best language by cue hits, its hits and the runner-up's hits.
 fn best_two(scores: &[(&'static str, u32)]) -> (Option<&'static str>, u32, u32) {
     let mut sorted: Vec<&(&str, u32)> = scores.iter().collect();
-    sorted.sort_by(|a, b| b.1.cmp(&a.1));
+    sorted.sort_by_key(|s| std::cmp::Reverse(s.1));
     let first = sorted.first().copied();
     let second = sorted.get(1).map_or(0, |s| s.1);
     match first {

@@ -57,7 +57,15 @@ fn best_sentence(candidates: &[String], subject: Option<&str>) -> Option<String>
         .map(|ws| {
             let shared: f64 = ws
                 .iter()
-                .map(|w| f64::from(freq.get(w.as_str()).copied().unwrap_or(1).saturating_sub(1).min(3)))
+                .map(|w| {
+                    f64::from(
+                        freq.get(w.as_str())
+                            .copied()
+                            .unwrap_or(1)
+                            .saturating_sub(1)
+                            .min(3),
+                    )
+                })
                 .sum();
             shared / ((ws.len() + 1) as f64).sqrt()
         })
@@ -81,7 +89,10 @@ fn best_sentence(candidates: &[String], subject: Option<&str>) -> Option<String>
         let subject_overlap = if subject_words.is_empty() {
             0.0
         } else {
-            let hits = subject_words.iter().filter(|w| words[i].contains(w)).count();
+            let hits = subject_words
+                .iter()
+                .filter(|w| words[i].contains(w))
+                .count();
             hits as f64 / subject_words.len() as f64
         };
         let length = match n_words {
@@ -91,8 +102,7 @@ fn best_sentence(candidates: &[String], subject: Option<&str>) -> Option<String>
             31..=45 => 0.8,
             _ => 0.6,
         };
-        let score =
-            (0.35 * position + 0.3 * central + 0.25 * cue + 0.2 * subject_overlap) * length;
+        let score = (0.35 * position + 0.3 * central + 0.25 * cue + 0.2 * subject_overlap) * length;
         if best.is_none_or(|(b, _)| score > b) {
             best = Some((score, i));
         }
@@ -147,7 +157,12 @@ fn split_segment(segment: &str) -> Vec<String> {
         if matches!(c, '.' | '!' | '?' | '…' | '。') {
             // take the whole run of terminals ("?!", "...") and closing quotes
             let mut j = i + 1;
-            while j < chars.len() && matches!(chars[j].1, '.' | '!' | '?' | '…' | '"' | '\'' | ')' | '»' | '”') {
+            while j < chars.len()
+                && matches!(
+                    chars[j].1,
+                    '.' | '!' | '?' | '…' | '"' | '\'' | ')' | '»' | '”'
+                )
+            {
                 j += 1;
             }
             let end = chars.get(j).map_or(segment.len(), |&(p, _)| p);
@@ -157,7 +172,9 @@ fn split_segment(segment: &str) -> Vec<String> {
                 .find(|(_, n)| !n.is_whitespace())
                 .map(|&(_, n)| n);
             let next_ok = next_start.is_none_or(|n| {
-                n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '¿' | '¡' | '«' | '(' | '“')
+                n.is_uppercase()
+                    || n.is_ascii_digit()
+                    || matches!(n, '"' | '¿' | '¡' | '«' | '(' | '“')
             });
             let abbreviation = c == '.' && j == i + 1 && is_abbreviation(&segment[start..pos]);
             if followed_by_space && next_ok && !abbreviation {
@@ -196,8 +213,8 @@ const ABBREVIATIONS: &[&str] = &[
     "corp", "no", "nr", "tel", "fax", "ca", "bzw", "usw", "inkl", "evtl", "ggf", "sog", "vgl",
     "str", "abs", "geb", "hr", "fr", "sra", "srta", "dña", "ud", "uds", "pág", "núm", "av",
     "aprox", "mme", "mlle", "env", "cf", "dhr", "mevr", "bijv", "enz", "ong", "sig", "sigg",
-    "dott", "ing", "avv", "ecc", "pag", "sto", "exmo", "exma", "jan", "feb", "mar", "apr",
-    "jun", "jul", "aug", "sep", "sept", "oct", "okt", "nov", "dec", "dez", "dic", "déc",
+    "dott", "ing", "avv", "ecc", "pag", "sto", "exmo", "exma", "jan", "feb", "mar", "apr", "jun",
+    "jul", "aug", "sep", "sept", "oct", "okt", "nov", "dec", "dez", "dic", "déc",
 ];
 
 static BULLET: LazyLock<Regex> =
@@ -208,8 +225,7 @@ const GREETINGS: &str = r"hi|hello|hey|dear|good morning|good afternoon|good eve
 /// A greeting with what follows it up to its comma ("Hi team,", "Sehr geehrte Damen und
 /// Herren,").
 static GREETING_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)^(?:{GREETINGS})\b[^,.!:?]{{0,25}}[,!:]\s*"))
-        .expect("static regex")
+    Regex::new(&format!(r"(?i)^(?:{GREETINGS})\b[^,.!:?]{{0,25}}[,!:]\s*")).expect("static regex")
 });
 static GREETING_ONLY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(r"(?i)^(?:{GREETINGS})\b[^.!?,]{{0,40}}[,.!:]?$")).expect("static regex")
@@ -243,29 +259,111 @@ fn strip_greeting_prefix(sentence: &str) -> String {
     s
 }
 
-static FORM_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(\p{L}[\p{L} _-]{1,24}):\s+(.+)$").expect("static regex")
-});
+static FORM_LABEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(\p{L}[\p{L} _-]{1,24}):\s+(.+)$").expect("static regex"));
 
 /// Labels of the free-text field of a form: what follows them is the message.
 const MESSAGE_LABELS: &[&str] = &[
-    "message", "your message", "comments", "comment", "details", "inquiry", "enquiry", "request",
-    "nachricht", "ihre nachricht", "mitteilung", "kommentar", "anfrage", "mensaje", "su mensaje",
-    "tu mensaje", "comentarios", "consulta", "commentaire", "votre message", "demande", "bericht",
-    "uw bericht", "vraag", "opmerking", "messaggio", "il tuo messaggio", "richiesta", "mensagem",
-    "sua mensagem", "pedido",
+    "message",
+    "your message",
+    "comments",
+    "comment",
+    "details",
+    "inquiry",
+    "enquiry",
+    "request",
+    "nachricht",
+    "ihre nachricht",
+    "mitteilung",
+    "kommentar",
+    "anfrage",
+    "mensaje",
+    "su mensaje",
+    "tu mensaje",
+    "comentarios",
+    "consulta",
+    "commentaire",
+    "votre message",
+    "demande",
+    "bericht",
+    "uw bericht",
+    "vraag",
+    "opmerking",
+    "messaggio",
+    "il tuo messaggio",
+    "richiesta",
+    "mensagem",
+    "sua mensagem",
+    "pedido",
 ];
 
 /// Labels of contact and detail fields of a form: such a line is not the message.
 const FIELD_LABELS: &[&str] = &[
-    "name", "full name", "first name", "last name", "email", "e-mail", "phone", "telephone",
-    "mobile", "company", "website", "subject", "budget", "country", "city", "vorname",
-    "nachname", "telefon", "handy", "firma", "unternehmen", "webseite", "betreff", "land", "stadt",
-    "nombre", "apellido", "apellidos", "correo", "teléfono", "telefono", "móvil", "empresa",
-    "asunto", "presupuesto", "país", "ciudad", "nom", "prénom", "courriel", "téléphone",
-    "entreprise", "société", "objet", "pays", "ville", "naam", "voornaam", "achternaam",
-    "telefoon", "bedrijf", "onderwerp", "plaats", "nome", "cognome", "azienda", "oggetto",
-    "città", "paese", "sobrenome", "telefone", "telemóvel", "assunto", "orçamento", "cidade",
+    "name",
+    "full name",
+    "first name",
+    "last name",
+    "email",
+    "e-mail",
+    "phone",
+    "telephone",
+    "mobile",
+    "company",
+    "website",
+    "subject",
+    "budget",
+    "country",
+    "city",
+    "vorname",
+    "nachname",
+    "telefon",
+    "handy",
+    "firma",
+    "unternehmen",
+    "webseite",
+    "betreff",
+    "land",
+    "stadt",
+    "nombre",
+    "apellido",
+    "apellidos",
+    "correo",
+    "teléfono",
+    "telefono",
+    "móvil",
+    "empresa",
+    "asunto",
+    "presupuesto",
+    "país",
+    "ciudad",
+    "nom",
+    "prénom",
+    "courriel",
+    "téléphone",
+    "entreprise",
+    "société",
+    "objet",
+    "pays",
+    "ville",
+    "naam",
+    "voornaam",
+    "achternaam",
+    "telefoon",
+    "bedrijf",
+    "onderwerp",
+    "plaats",
+    "nome",
+    "cognome",
+    "azienda",
+    "oggetto",
+    "città",
+    "paese",
+    "sobrenome",
+    "telefone",
+    "telemóvel",
+    "assunto",
+    "orçamento",
+    "cidade",
 ];
 
 /// A form line: "Mensaje: Hola, …" becomes "Hola, …"; "Nombre: Lucía" goes.
@@ -321,12 +419,22 @@ mod tests {
     #[test]
     fn abbreviations_do_not_split() {
         let s = split_sentences("Wir brauchen z.B. 20 Lizenzen. Dr. Meier ruft an. Gut!");
-        assert_eq!(s, vec!["Wir brauchen z.B. 20 Lizenzen.", "Dr. Meier ruft an.", "Gut!"]);
+        assert_eq!(
+            s,
+            vec![
+                "Wir brauchen z.B. 20 Lizenzen.",
+                "Dr. Meier ruft an.",
+                "Gut!"
+            ]
+        );
     }
 
     #[test]
     fn greeting_never_chosen() {
-        let s = summarize("Hi team,\n\nWe would like a quote for 20 seats.\n\nThanks!", None);
+        let s = summarize(
+            "Hi team,\n\nWe would like a quote for 20 seats.\n\nThanks!",
+            None,
+        );
         assert_eq!(s, "We would like a quote for 20 seats.");
     }
 

@@ -51,8 +51,14 @@ fn clean_outlook_chain() {
 fn clean_german_signature() {
     let c = clean(&fixture("german_signature.txt"));
     assert!(!c.body.contains("Hoffmann Maschinenbau GmbH"));
-    assert!(c.signature.as_deref().is_some_and(|s| s.contains("Jürgen Hoffmann")));
-    assert!(!c.body.contains("iPhone") && !c.signature.clone().unwrap_or_default().contains("iPhone"));
+    assert!(
+        c.signature
+            .as_deref()
+            .is_some_and(|s| s.contains("Jürgen Hoffmann"))
+    );
+    assert!(
+        !c.body.contains("iPhone") && !c.signature.clone().unwrap_or_default().contains("iPhone")
+    );
     insta::assert_snapshot!("clean_german_signature", render(&c));
 }
 
@@ -60,10 +66,21 @@ fn clean_german_signature() {
 fn clean_html_remnants() {
     let c = clean(&fixture("html_remnants.html"));
     let all = format!("{}\n{}", c.body, c.signature.clone().unwrap_or_default());
-    for junk in ["<", "&amp;", "&nbsp;", "utm_", "open.gif", "Unsubscribe", "color: #333"] {
+    for junk in [
+        "<",
+        "&amp;",
+        "&nbsp;",
+        "utm_",
+        "open.gif",
+        "Unsubscribe",
+        "color: #333",
+    ] {
         assert!(!all.contains(junk), "{junk:?} left in {all:?}");
     }
-    assert!(c.body.contains("We'd love to try your chatbot on our shop & help center."));
+    assert!(
+        c.body
+            .contains("We'd love to try your chatbot on our shop & help center.")
+    );
     insta::assert_snapshot!("clean_html_remnants", render(&c));
 }
 
@@ -109,7 +126,8 @@ fn clean_signature_closings_in_every_language() {
         "Cordiali saluti",
         "Atenciosamente,",
     ] {
-        let text = format!("Please send me the offer.\n\n{closing}\nKim Jansen\nAcme BV\n+31 20 123 4567");
+        let text =
+            format!("Please send me the offer.\n\n{closing}\nKim Jansen\nAcme BV\n+31 20 123 4567");
         let c = clean(&text);
         assert_eq!(c.body, "Please send me the offer.", "closing {closing:?}");
         assert_eq!(
@@ -141,13 +159,34 @@ fn clean_keeps_plain_text_and_a_lone_forward() {
 #[test]
 fn language_on_long_texts() {
     let cases = [
-        ("en", "We are a small team looking for a better way to answer customer questions on our website and would like to see a demo next week."),
-        ("de", "Wir sind ein kleines Team und suchen eine bessere Möglichkeit, Kundenfragen auf unserer Website zu beantworten. Können Sie uns eine Demo zeigen?"),
-        ("es", "Somos un equipo pequeño y buscamos una mejor manera de responder a las preguntas de los clientes en nuestra web. ¿Nos pueden mostrar una demo?"),
-        ("fr", "Nous sommes une petite équipe et nous cherchons une meilleure façon de répondre aux questions des clients sur notre site. Pouvez-vous nous montrer une démo ?"),
-        ("nl", "Wij zijn een klein team en zoeken een betere manier om vragen van klanten op onze website te beantwoorden. Kunnen jullie ons een demo laten zien?"),
-        ("it", "Siamo un piccolo team e cerchiamo un modo migliore per rispondere alle domande dei clienti sul nostro sito. Potete mostrarci una demo?"),
-        ("pt", "Somos uma pequena equipa e procuramos uma forma melhor de responder às perguntas dos clientes no nosso site. Podem mostrar-nos uma demonstração?"),
+        (
+            "en",
+            "We are a small team looking for a better way to answer customer questions on our website and would like to see a demo next week.",
+        ),
+        (
+            "de",
+            "Wir sind ein kleines Team und suchen eine bessere Möglichkeit, Kundenfragen auf unserer Website zu beantworten. Können Sie uns eine Demo zeigen?",
+        ),
+        (
+            "es",
+            "Somos un equipo pequeño y buscamos una mejor manera de responder a las preguntas de los clientes en nuestra web. ¿Nos pueden mostrar una demo?",
+        ),
+        (
+            "fr",
+            "Nous sommes une petite équipe et nous cherchons une meilleure façon de répondre aux questions des clients sur notre site. Pouvez-vous nous montrer une démo ?",
+        ),
+        (
+            "nl",
+            "Wij zijn een klein team en zoeken een betere manier om vragen van klanten op onze website te beantwoorden. Kunnen jullie ons een demo laten zien?",
+        ),
+        (
+            "it",
+            "Siamo un piccolo team e cerchiamo un modo migliore per rispondere alle domande dei clienti sul nostro sito. Potete mostrarci una demo?",
+        ),
+        (
+            "pt",
+            "Somos uma pequena equipa e procuramos uma forma melhor de responder às perguntas dos clientes no nosso site. Podem mostrar-nos uma demonstração?",
+        ),
     ];
     for (code, text) in cases {
         let l = detect_language(text);
@@ -190,7 +229,10 @@ fn language_undetermined_and_allow_list() {
     assert_eq!(detect_language("12345 +++ ###").code, "und");
     assert_eq!(detect_language("").confidence, 0.0);
     // outside the allow-list a text falls to an allowed language or und, never another code
-    let l = detect_language_among("Dzień dobry, chciałbym zamówić ofertę dla firmy", &["en", "de"]);
+    let l = detect_language_among(
+        "Dzień dobry, chciałbym zamówić ofertę dla firmy",
+        &["en", "de"],
+    );
     assert!(["en", "de", "und"].contains(&l.code.as_str()), "{l:?}");
 }
 
@@ -200,25 +242,79 @@ fn language_undetermined_and_allow_list() {
 #[test]
 fn sentiment_per_language() {
     let cases = [
-        ("en", "The new inbox is great, thank you so much!", Polarity::Positive),
-        ("en", "This is terrible, the app keeps crashing and support is useless.", Polarity::Negative),
+        (
+            "en",
+            "The new inbox is great, thank you so much!",
+            Polarity::Positive,
+        ),
+        (
+            "en",
+            "This is terrible, the app keeps crashing and support is useless.",
+            Polarity::Negative,
+        ),
         ("en", "The export is not bad at all.", Polarity::Positive),
-        ("en", "Please send the invoice for October.", Polarity::Neutral),
-        ("de", "Vielen Dank, das funktioniert super!", Polarity::Positive),
-        ("de", "Ich bin sehr enttäuscht, der Export funktioniert nicht.", Polarity::Negative),
-        ("de", "Bitte schicken Sie mir die Rechnung.", Polarity::Neutral),
-        ("es", "¡Excelente servicio, muchas gracias!", Polarity::Positive),
-        ("es", "Estoy muy decepcionado, no funciona nada.", Polarity::Negative),
+        (
+            "en",
+            "Please send the invoice for October.",
+            Polarity::Neutral,
+        ),
+        (
+            "de",
+            "Vielen Dank, das funktioniert super!",
+            Polarity::Positive,
+        ),
+        (
+            "de",
+            "Ich bin sehr enttäuscht, der Export funktioniert nicht.",
+            Polarity::Negative,
+        ),
+        (
+            "de",
+            "Bitte schicken Sie mir die Rechnung.",
+            Polarity::Neutral,
+        ),
+        (
+            "es",
+            "¡Excelente servicio, muchas gracias!",
+            Polarity::Positive,
+        ),
+        (
+            "es",
+            "Estoy muy decepcionado, no funciona nada.",
+            Polarity::Negative,
+        ),
         ("fr", "Merci beaucoup, c'est parfait !", Polarity::Positive),
-        ("fr", "C'est inacceptable, l'application ne fonctionne pas.", Polarity::Negative),
+        (
+            "fr",
+            "C'est inacceptable, l'application ne fonctionne pas.",
+            Polarity::Negative,
+        ),
         ("nl", "Geweldig, heel erg bedankt!", Polarity::Positive),
-        ("nl", "Het werkt niet en ik ben erg teleurgesteld.", Polarity::Negative),
+        (
+            "nl",
+            "Het werkt niet en ik ben erg teleurgesteld.",
+            Polarity::Negative,
+        ),
         ("it", "Ottimo lavoro, grazie mille!", Polarity::Positive),
-        ("it", "Pessimo servizio, non funziona niente.", Polarity::Negative),
+        (
+            "it",
+            "Pessimo servizio, non funziona niente.",
+            Polarity::Negative,
+        ),
         ("pt", "Excelente, muito obrigado!", Polarity::Positive),
         ("pt", "Péssimo, o sistema não funciona.", Polarity::Negative),
         ("en", "Love it 😍", Polarity::Positive),
         ("en", "still waiting 😡", Polarity::Negative),
+        (
+            "en",
+            "See https://example.com/pricing at 10:30 :)",
+            Polarity::Positive,
+        ),
+        (
+            "en",
+            "See https://example.com/pricing at 10:30",
+            Polarity::Neutral,
+        ),
     ];
     let mut wrong = Vec::new();
     for (lang, text, expected) in cases {
@@ -237,20 +333,47 @@ fn urgency_per_language() {
         ("Our website is down, please help ASAP!", UrgencyLevel::High),
         ("We need the quote by Friday.", UrgencyLevel::Normal),
         ("Could you send me a brochure? No rush.", UrgencyLevel::Low),
-        ("Das ist dringend, der Login funktioniert nicht!", UrgencyLevel::High),
-        ("Keine Eile, melden Sie sich wenn Sie Zeit haben.", UrgencyLevel::Low),
-        ("Es urgente, la web no funciona desde hoy.", UrgencyLevel::High),
-        ("Sin prisa, cuando pueda me manda el catálogo.", UrgencyLevel::Low),
+        (
+            "Das ist dringend, der Login funktioniert nicht!",
+            UrgencyLevel::High,
+        ),
+        (
+            "Keine Eile, melden Sie sich wenn Sie Zeit haben.",
+            UrgencyLevel::Low,
+        ),
+        (
+            "Es urgente, la web no funciona desde hoy.",
+            UrgencyLevel::High,
+        ),
+        (
+            "Sin prisa, cuando pueda me manda el catálogo.",
+            UrgencyLevel::Low,
+        ),
         ("C'est urgent : le site est en panne !", UrgencyLevel::High),
-        ("Pouvez-vous m'envoyer la documentation ?", UrgencyLevel::Normal),
-        ("Spoed: de app werkt niet sinds vandaag.", UrgencyLevel::High),
+        (
+            "Pouvez-vous m'envoyer la documentation ?",
+            UrgencyLevel::Normal,
+        ),
+        (
+            "Spoed: de app werkt niet sinds vandaag.",
+            UrgencyLevel::High,
+        ),
         ("Geen haast, stuur maar een offerte.", UrgencyLevel::Low),
         ("Urgente! Il sito non funziona.", UrgencyLevel::High),
         ("Nessuna fretta, grazie.", UrgencyLevel::Low),
-        ("Urgente: o sistema está fora do ar desde hoje.", UrgencyLevel::High),
+        (
+            "Urgente: o sistema está fora do ar desde hoje.",
+            UrgencyLevel::High,
+        ),
         ("Sem pressa, obrigado.", UrgencyLevel::Low),
-        ("Guten Morgen, ich hätte gern ein Angebot.", UrgencyLevel::Normal),
-        ("This is not urgent, just curious about pricing.", UrgencyLevel::Low),
+        (
+            "Guten Morgen, ich hätte gern ein Angebot.",
+            UrgencyLevel::Normal,
+        ),
+        (
+            "This is not urgent, just curious about pricing.",
+            UrgencyLevel::Low,
+        ),
     ];
     let mut wrong = Vec::new();
     for (text, expected) in cases {
@@ -270,12 +393,27 @@ fn urgency_per_language() {
 // summary
 
 const GREETING_STARTS: &[&str] = &[
-    "hi", "hello", "dear", "hallo", "sehr geehrte", "hola", "bonjour", "hoi", "buongiorno", "olá",
+    "hi",
+    "hello",
+    "dear",
+    "hallo",
+    "sehr geehrte",
+    "hola",
+    "bonjour",
+    "hoi",
+    "buongiorno",
+    "olá",
 ];
 
 #[test]
 fn summary_is_never_the_greeting_or_the_signature() {
-    for name in ["gmail_reply.txt", "outlook_chain.txt", "german_signature.txt", "html_remnants.html", "spanish_form.txt"] {
+    for name in [
+        "gmail_reply.txt",
+        "outlook_chain.txt",
+        "german_signature.txt",
+        "html_remnants.html",
+        "spanish_form.txt",
+    ] {
         let c = clean(&fixture(name));
         let s = summarize(&c.body, None);
         assert!(!s.is_empty(), "{name}");
@@ -287,7 +425,10 @@ fn summary_is_never_the_greeting_or_the_signature() {
         );
         if let Some(sig) = &c.signature {
             for line in sig.lines().filter(|l| l.trim().len() > 3) {
-                assert!(!s.contains(line.trim()), "{name}: signature line {line:?} in {s}");
+                assert!(
+                    !s.contains(line.trim()),
+                    "{name}: signature line {line:?} in {s}"
+                );
             }
         }
     }
@@ -300,7 +441,10 @@ fn summary_picks_the_request_and_trims() {
         Some("Quote for the Business plan"),
     );
     assert_eq!(s, "Could you send us a quote for the Business plan?");
-    let long = format!("We need {} in our shop.", "a very long list of features ".repeat(12));
+    let long = format!(
+        "We need {} in our shop.",
+        "a very long list of features ".repeat(12)
+    );
     let s = summarize(&long, None);
     assert!(s.chars().count() <= 160 && s.ends_with('…'), "{s}");
     assert!(!s.ends_with(" …"));
@@ -324,13 +468,43 @@ fn budget_variants() {
     let cases: &[(&str, &str, f64, Option<f64>, &str)] = &[
         ("Our budget is $5k.", "en", 5000.0, None, "USD"),
         ("Budget: 5.000 € per year", "de", 5000.0, None, "EUR"),
-        ("We can spend EUR 12,500 on this.", "en", 12500.0, None, "EUR"),
-        ("The budget is between 10 and 20k USD.", "en", 10000.0, Some(20000.0), "USD"),
-        ("Unser Budget liegt bei 1,5 Mio. Euro.", "de", 1_500_000.0, None, "EUR"),
-        ("Tenemos un presupuesto de entre 10 y 20 mil euros.", "es", 10000.0, Some(20000.0), "EUR"),
+        (
+            "We can spend EUR 12,500 on this.",
+            "en",
+            12500.0,
+            None,
+            "EUR",
+        ),
+        (
+            "The budget is between 10 and 20k USD.",
+            "en",
+            10000.0,
+            Some(20000.0),
+            "USD",
+        ),
+        (
+            "Unser Budget liegt bei 1,5 Mio. Euro.",
+            "de",
+            1_500_000.0,
+            None,
+            "EUR",
+        ),
+        (
+            "Tenemos un presupuesto de entre 10 y 20 mil euros.",
+            "es",
+            10000.0,
+            Some(20000.0),
+            "EUR",
+        ),
         ("Notre budget est de 8 000 €.", "fr", 8000.0, None, "EUR"),
         ("Budget ongeveer €7.500", "nl", 7500.0, None, "EUR"),
-        ("Abbiamo un budget di 3.000 euro.", "it", 3000.0, None, "EUR"),
+        (
+            "Abbiamo un budget di 3.000 euro.",
+            "it",
+            3000.0,
+            None,
+            "EUR",
+        ),
         ("O orçamento é de R$ 50 mil.", "pt", 50000.0, None, "BRL"),
         ("around £2,000-£3,000", "en", 2000.0, Some(3000.0), "GBP"),
         ("Our budget is about 5k.", "en", 5000.0, None, "USD"),
@@ -339,14 +513,25 @@ fn budget_variants() {
     for &(text, lang, amount, max, currency) in cases {
         let e = extract_text(text, lang);
         match &e.budget {
-            Some(b) if b.value.amount == amount && b.value.max == max && b.value.currency == currency => {}
+            Some(b)
+                if b.value.amount == amount
+                    && b.value.max == max
+                    && b.value.currency == currency => {}
             other => wrong.push(format!("{text:?}: got {other:?}")),
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
     // no currency and no budget word: not a budget
-    assert!(extract_text("We are a team of 20 and have 300 customers.", "en").budget.is_none());
-    assert!(extract_text("Our budget for 2026 is not fixed.", "en").budget.is_none());
+    assert!(
+        extract_text("We are a team of 20 and have 300 customers.", "en")
+            .budget
+            .is_none()
+    );
+    assert!(
+        extract_text("Our budget for 2026 is not fixed.", "en")
+            .budget
+            .is_none()
+    );
 }
 
 #[test]
@@ -359,7 +544,10 @@ fn timeline_variants() {
         ("Wir möchten nächsten Monat starten.", "nächsten Monat"),
         ("Start bis Ende März.", "bis Ende März"),
         ("Queremos empezar el próximo mes.", "el próximo mes"),
-        ("Nous voulons démarrer le mois prochain.", "le mois prochain"),
+        (
+            "Nous voulons démarrer le mois prochain.",
+            "le mois prochain",
+        ),
         ("We willen binnen 3 weken live.", "binnen 3 weken"),
         ("Vorremmo partire entro giugno.", "entro giugno"),
         ("Precisamos disso em 2 semanas.", "em 2 semanas"),
@@ -395,7 +583,8 @@ fn form_fields_win_over_text() {
         email: Some("other@example.org".into()),
         phone: None,
     };
-    let body = "My name is Pedro Ruiz from Acme GmbH, call me at +49 30 1234567. Budget $5k, next month.";
+    let body =
+        "My name is Pedro Ruiz from Acme GmbH, call me at +49 30 1234567. Budget $5k, next month.";
     let e = extract(&ExtractInput {
         body,
         signature: Some("Pedro Ruiz\nAcme GmbH"),
@@ -404,13 +593,24 @@ fn form_fields_win_over_text() {
         fields: Some(&fields),
         language: "en",
     });
-    let v = |f: &Option<jambo_worker::triage::Field<String>>| f.as_ref().map(|f| (f.value.clone(), f.source));
+    let v = |f: &Option<jambo_worker::triage::Field<String>>| {
+        f.as_ref().map(|f| (f.value.clone(), f.source))
+    };
     assert_eq!(v(&e.name), Some(("Maria Lopez".into(), Source::Form)));
-    assert_eq!(v(&e.email), Some(("maria@northwind.example".into(), Source::Form)));
+    assert_eq!(
+        v(&e.email),
+        Some(("maria@northwind.example".into(), Source::Form))
+    );
     assert_eq!(v(&e.phone), Some(("+34612345678".into(), Source::Form)));
-    assert_eq!(v(&e.company), Some(("Northwind Traders".into(), Source::Form)));
+    assert_eq!(
+        v(&e.company),
+        Some(("Northwind Traders".into(), Source::Form))
+    );
     assert_eq!(v(&e.timeline), Some(("June".into(), Source::Form)));
-    let budget = e.budget.as_ref().map(|b| (b.value.amount, b.value.currency.as_str(), b.source));
+    let budget = e
+        .budget
+        .as_ref()
+        .map(|b| (b.value.amount, b.value.currency.as_str(), b.source));
     assert_eq!(budget, Some((9000.0, "EUR", Source::Form)));
 
     // without the form: contact, then signature, then text
@@ -423,7 +623,10 @@ fn form_fields_win_over_text() {
         language: "en",
     });
     assert_eq!(v(&e.name), Some(("M. Lopez".into(), Source::Contact)));
-    assert_eq!(v(&e.email), Some(("other@example.org".into(), Source::Contact)));
+    assert_eq!(
+        v(&e.email),
+        Some(("other@example.org".into(), Source::Contact))
+    );
     assert_eq!(v(&e.phone), Some(("+49301234567".into(), Source::Text)));
     assert_eq!(v(&e.company), Some(("Acme GmbH".into(), Source::Signature)));
     let e = extract_text(body, "en");
@@ -449,7 +652,13 @@ fn company_from_email_domain_unless_free_mail() {
     let e = run(&contact("anna@blue-harbor.co.uk"));
     let company = e.company.as_ref().map(|c| (c.value.as_str(), c.source));
     assert_eq!(company, Some(("Blue Harbor", Source::EmailDomain)));
-    for free in ["anna@gmail.com", "anna@web.de", "anna@gmx.net", "anna@yahoo.fr", "anna@outlook.com"] {
+    for free in [
+        "anna@gmail.com",
+        "anna@web.de",
+        "anna@gmx.net",
+        "anna@yahoo.fr",
+        "anna@outlook.com",
+    ] {
         let e = run(&contact(free));
         assert!(e.company.is_none() && e.website.is_none(), "{free}: {e:?}");
     }
@@ -473,11 +682,20 @@ fn phone_region_from_tld_or_language_else_plus() {
         .phone
         .map(|p| p.value)
     };
-    assert_eq!(run("Rufen Sie mich an: 030 1234567", "de", None).as_deref(), Some("+49301234567"));
-    assert_eq!(run("Call me on 020 7946 0958", "en", Some("a@b.co.uk")).as_deref(), Some("+442079460958"));
+    assert_eq!(
+        run("Rufen Sie mich an: 030 1234567", "de", None).as_deref(),
+        Some("+49301234567")
+    );
+    assert_eq!(
+        run("Call me on 020 7946 0958", "en", Some("a@b.co.uk")).as_deref(),
+        Some("+442079460958")
+    );
     // English without a country TLD: a national number cannot be placed
     assert_eq!(run("Call me on 020 7946 0958", "en", None), None);
-    assert_eq!(run("Call me on +44 20 7946 0958", "en", None).as_deref(), Some("+442079460958"));
+    assert_eq!(
+        run("Call me on +44 20 7946 0958", "en", None).as_deref(),
+        Some("+442079460958")
+    );
 }
 
 #[test]
@@ -517,7 +735,10 @@ fn fixture_leads_meet_their_expected_labels() {
             }
         };
         assert_eq!(&lead.id, id);
-        assert!(["sales", "support", "billing", "spam"].contains(&exp["category"].as_str().unwrap_or("")));
+        assert!(
+            ["sales", "support", "billing", "spam"]
+                .contains(&exp["category"].as_str().unwrap_or(""))
+        );
         let got = analyze_lead(&lead);
         let mut check = |what: &str, got: Value, want: &Value| {
             if &got != want {
@@ -562,10 +783,15 @@ fn run_everything(text: &str) {
     let _ = urgency(text, Some(text));
     let summary = summarize(text, Some(text));
     assert!(summary.chars().count() <= 160);
-    let fields: Map<String, Value> = [("budget", text), ("phone", text), ("name", text), ("timeline", text)]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
-        .collect();
+    let fields: Map<String, Value> = [
+        ("budget", text),
+        ("phone", text),
+        ("name", text),
+        ("timeline", text),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+    .collect();
     let contact = Contact {
         id: "c".into(),
         name: Some(text.into()),

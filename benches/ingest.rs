@@ -53,7 +53,8 @@ async fn main() {
     let pages: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
     let server = support::FixtureServer::start_with_generated(pages).await;
     let start_url = server.url("/gen/0.html");
-    let chunker = Arc::new(Chunker::new(ChunkConfig::default()).unwrap_or_else(|e| fail("chunker", e)));
+    let chunker =
+        Arc::new(Chunker::new(ChunkConfig::default()).unwrap_or_else(|e| fail("chunker", e)));
 
     // (a) crawl + extract + chunk
     let crawler = Crawler::new(crawl_config()).unwrap_or_else(|e| fail("crawler", e));
@@ -96,7 +97,12 @@ async fn main() {
     let store = EdgeStore::open(&dir.path().join("vectors"), LocalMiniLm::DIMENSION)
         .unwrap_or_else(|e| fail("store", e));
     let redactor = Arc::new(Redactor::new(RedactorConfig::default()));
-    let indexer = Indexer::new(crawl_config(), chunker.clone(), redactor, dir.path().join("state"));
+    let indexer = Indexer::new(
+        crawl_config(),
+        chunker.clone(),
+        redactor,
+        dir.path().join("state"),
+    );
     let tenant: TenantSettings = serde_json::from_value(serde_json::json!({"tenant_id": "bench"}))
         .unwrap_or_else(|e| fail("tenant", e));
     let started = Instant::now();

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 

@@ -26,10 +26,15 @@ pub fn init_logging(json: bool, filter: &str) {
     // Third-party crates that may log request or response bodies (async-openai logs a provider's
     // error body, which can echo the prompt) are capped at `error` whatever the filter says;
     // HTTP clients log URLs and headers at debug/trace.
-    let filter = ["async_openai=error", "reqwest=warn", "hyper=warn", "spider=warn"]
-        .into_iter()
-        .filter_map(|d| d.parse().ok())
-        .fold(filter, tracing_subscriber::EnvFilter::add_directive);
+    let filter = [
+        "async_openai=error",
+        "reqwest=warn",
+        "hyper=warn",
+        "spider=warn",
+    ]
+    .into_iter()
+    .filter_map(|d| d.parse().ok())
+    .fold(filter, tracing_subscriber::EnvFilter::add_directive);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -31,22 +31,36 @@ pub async fn run(mut config: Config, json: bool) -> Result<(), CliError> {
         .map_err(|err| CliError::Failed(format!("demo site: {err}")))?;
     let jobs = DEMO_JOBS.replace("{{BASE}}", &base);
     let pipeline = build_pipeline(&config)?;
-    let (out_writer, out_reader) = tokio::io::duplex(1 << 16);
-    let queue = Arc::new(StdioQueue::new(
-        std::io::Cursor::new(jobs.into_bytes()),
-        out_writer,
-        config.data_dir.clone(),
-        config.worker.max_body_bytes,
-    ));
-    // Jobs run one at a time so the output follows the input order.
+    // Two passes, each job at a time: the tenant and its knowledge first (job families run
+    // side by side, so a reply could otherwise be drafted before the site is indexed), then
+    // the leads and the reply request.
+    let (setup, work): (Vec<&str>, Vec<&str>) = jobs.lines().partition(|line| {
+        line.contains("\"type\":\"tenant.configure\"")
+            || line.contains("\"type\":\"source.reindex\"")
+    });
     let mut concurrency = config.worker.concurrency.clone();
     concurrency.values_mut().for_each(|limit| *limit = 1);
-    let worker = Worker::new(queue, pipeline, &concurrency, Duration::from_secs(30));
-    let printer = tokio::spawn(print_results(out_reader, json));
-    worker.run(std::future::pending()).await;
-    printer
-        .await
-        .map_err(|err| CliError::Failed(err.to_string()))?;
+    for batch in [setup, work] {
+        let input = batch.join("\n") + "\n";
+        let (out_writer, out_reader) = tokio::io::duplex(1 << 16);
+        let queue = Arc::new(StdioQueue::new(
+            std::io::Cursor::new(input.into_bytes()),
+            out_writer,
+            config.data_dir.clone(),
+            config.worker.max_body_bytes,
+        ));
+        let worker = Worker::new(
+            queue,
+            pipeline.clone(),
+            &concurrency,
+            Duration::from_secs(30),
+        );
+        let printer = tokio::spawn(print_results(out_reader, json));
+        worker.run(std::future::pending()).await;
+        printer
+            .await
+            .map_err(|err| CliError::Failed(err.to_string()))?;
+    }
     site.abort();
     if !json {
         println!("\nstate kept in {}", config.data_dir.display());

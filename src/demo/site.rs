@@ -14,7 +14,10 @@ pub const LAST_MODIFIED: &str = "Tue, 20 Oct 2026 09:00:00 GMT";
 
 /// Where the bundled site is: next to the binary's sources (a checkout), else `./fixtures`.
 pub fn bundled_site_dir() -> PathBuf {
-    let built = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/helpcenter/site"));
+    let built = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/helpcenter/site"
+    ));
     if built.is_dir() {
         built
     } else {
@@ -27,12 +30,10 @@ pub async fn serve(root: PathBuf) -> std::io::Result<(String, tokio::task::JoinH
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let shared = (root, base.clone());
-    let app = axum::Router::new().fallback(
-        move |uri: axum::http::Uri, headers: HeaderMap| {
-            let (root, base) = shared.clone();
-            async move { static_file(&root, &base, uri.path(), &headers).await }
-        },
-    );
+    let app = axum::Router::new().fallback(move |uri: axum::http::Uri, headers: HeaderMap| {
+        let (root, base) = shared.clone();
+        async move { static_file(&root, &base, uri.path(), &headers).await }
+    });
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });

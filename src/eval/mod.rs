@@ -3,10 +3,10 @@
 
 pub mod classify;
 pub mod cranfield;
-pub mod retrieval;
 pub mod embed_cache;
-pub mod spam;
+pub mod retrieval;
 pub mod rouge;
+pub mod spam;
 pub mod summarize;
 
 /// Why an evaluation could not run.
@@ -62,12 +62,13 @@ pub fn run(config: &Config, args: &EvalArgs, json: bool) -> Result<(), CliError>
 
 /// `eval retrieval` (async: it runs the indexer and the vector store).
 pub async fn run_retrieval(config: &Config, data: &Path, json: bool) -> Result<(), CliError> {
-    let (scores, index_secs) = retrieval::evaluate(config, data)
-        .await
-        .map_err(|err| match err {
-            EvalError::Data(m) => CliError::Usage(m),
-            EvalError::Failed(m) => CliError::Failed(m),
-        })?;
+    let (scores, index_secs) =
+        retrieval::evaluate(config, data)
+            .await
+            .map_err(|err| match err {
+                EvalError::Data(m) => CliError::Usage(m),
+                EvalError::Failed(m) => CliError::Failed(m),
+            })?;
     let queries = cranfield::Cranfield::load(data)
         .map(|c| c.queries.len())
         .unwrap_or_default();

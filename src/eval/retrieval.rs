@@ -37,7 +37,11 @@ pub async fn evaluate(config: &Config, data: &Path) -> Result<(Vec<ModeScores>, 
     std::fs::create_dir_all(&docs_dir).map_err(|e| EvalError::Failed(e.to_string()))?;
     for doc in &collection.docs {
         let title = doc.title.trim();
-        let text = format!("# {}\n\n{}\n", if title.is_empty() { "untitled" } else { title }, doc.text.trim());
+        let text = format!(
+            "# {}\n\n{}\n",
+            if title.is_empty() { "untitled" } else { title },
+            doc.text.trim()
+        );
         std::fs::write(docs_dir.join(format!("{:04}.md", doc.id)), text)
             .map_err(|e| EvalError::Failed(e.to_string()))?;
     }
@@ -133,7 +137,11 @@ fn doc_ranking<'a>(urls: impl Iterator<Item = &'a str>) -> Vec<u32> {
 }
 
 /// The printed table and JSON.
-pub fn render(scores: &[ModeScores], index_secs: f64, queries: usize) -> (String, serde_json::Value) {
+pub fn render(
+    scores: &[ModeScores],
+    index_secs: f64,
+    queries: usize,
+) -> (String, serde_json::Value) {
     let mut table = format!(
         "Cranfield: {queries} queries, indexed in {index_secs:.1}s (local all-MiniLM-L6-v2, qdrant-edge)\n\
          gains as written in cranqrel (trec_eval); Cleverdon scale inverted in the last two columns\n\n\
@@ -143,7 +151,12 @@ pub fn render(scores: &[ModeScores], index_secs: f64, queries: usize) -> (String
     for s in scores {
         table.push_str(&format!(
             "| {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.1} |\n",
-            s.mode, s.ndcg10, s.recall100, s.ndcg10_cleverdon, s.recall100_cleverdon, s.mean_query_ms
+            s.mode,
+            s.ndcg10,
+            s.recall100,
+            s.ndcg10_cleverdon,
+            s.recall100_cleverdon,
+            s.mean_query_ms
         ));
     }
     let json = json!({"task": "retrieval", "queries": queries, "index_seconds": index_secs, "retrievers": scores});

@@ -19,7 +19,10 @@ pub async fn contact(
 ) -> Result<Output, JobError> {
     let results = services
         .jobs()
-        .erase(&context.job.tenant_id, Some(&format!("contact:{}", job.contact_id)))
+        .erase(
+            &context.job.tenant_id,
+            Some(&format!("contact:{}", job.contact_id)),
+        )
         .await
         .map_err(|err| JobError::Storage(err.to_string()))?;
     tracing::info!(event = "contact_erased", job_id = %context.job.id, job_results_removed = results);

@@ -16,15 +16,15 @@ use tokio::sync::OnceCell;
 
 use serde_json::Value;
 
+use crate::config::Config;
 use crate::error::JobError;
 use crate::event::{Event, Privacy};
 use crate::job::{Job, Payload};
-use crate::queue::{Outgoing, Publisher};
-use crate::config::Config;
 use crate::knowledge::service::Knowledge;
 use crate::privacy::audit::AuditLog;
 use crate::privacy::gate::Gate;
 use crate::privacy::redact::Redactor;
+use crate::queue::{Outgoing, Publisher};
 use crate::store::JobStore;
 use crate::tenant::{TenantSettings, TenantStore};
 use crate::triage::engine::{LocalEngine, TriageEngine};
@@ -140,7 +140,10 @@ impl Services {
     pub fn fast_redactor(&self) -> Arc<Redactor> {
         self.fast_redactor
             .get_or_init(|| {
-                Arc::new(crate::cli::redactor(&self.config, crate::cli::RedactTier::Fast))
+                Arc::new(crate::cli::redactor(
+                    &self.config,
+                    crate::cli::RedactTier::Fast,
+                ))
             })
             .clone()
     }
@@ -175,7 +178,9 @@ impl Services {
         let knowledge = self.knowledge().await?;
         Ok(self
             .local_engine
-            .get_or_init(|| async move { Arc::new(LocalEngine::new(knowledge, self.fast_redactor())) })
+            .get_or_init(
+                || async move { Arc::new(LocalEngine::new(knowledge, self.fast_redactor())) },
+            )
             .await
             .clone())
     }

@@ -23,9 +23,10 @@ pub async fn reindex(
     context: &JobContext<'_>,
     job: &SourceReindex,
 ) -> Result<Output, JobError> {
-    let tenant = context.tenant.clone().ok_or_else(|| {
-        JobError::UnknownTenant(context.job.tenant_id.clone())
-    })?;
+    let tenant = context
+        .tenant
+        .clone()
+        .ok_or_else(|| JobError::UnknownTenant(context.job.tenant_id.clone()))?;
     let path = match &job.source.path {
         None => None,
         Some(path) => Some(services.allowed_path(path)?),
@@ -57,9 +58,7 @@ pub async fn reindex(
         while rx.changed().await.is_ok() {
             let latest = rx.borrow_and_update().clone();
             if let Some(progress) = latest {
-                context
-                    .progress("source.progress", json!(progress))
-                    .await;
+                context.progress("source.progress", json!(progress)).await;
             }
             tokio::time::sleep(PROGRESS_EVERY).await;
         }
@@ -67,14 +66,21 @@ pub async fn reindex(
     let (result, ()) = tokio::join!(work, publish);
     let (report, route) = result.map_err(knowledge_error)?;
     let mut privacy = Privacy {
-        training_opt_in: context.tenant.as_ref().is_some_and(|t| t.ai.training_opt_in),
+        training_opt_in: context
+            .tenant
+            .as_ref()
+            .is_some_and(|t| t.ai.training_opt_in),
         ..Privacy::default()
     };
     if let Some(gated) = &route.gated {
         privacy.external_ai = true;
         privacy.provider = Some(OPENAI.to_owned());
         privacy.redactions = gated.usage().redactions;
-    } else if context.tenant.as_ref().is_some_and(|t| t.ai.redact_knowledge) {
+    } else if context
+        .tenant
+        .as_ref()
+        .is_some_and(|t| t.ai.redact_knowledge)
+    {
         privacy.redactions = report.pii.clone();
     }
     tracing::info!(
@@ -134,9 +140,9 @@ pub(super) fn resolve_inside(root: Option<&PathBuf>, path: &str) -> Result<PathB
         .canonicalize()
         .map_err(|err| JobError::Rejected(format!("knowledge.files_root: {}", err.kind())))?;
     let candidate = root.join(path.trim_start_matches('/'));
-    let resolved = candidate
-        .canonicalize()
-        .map_err(|_| JobError::Rejected("source.path does not exist under knowledge.files_root".into()))?;
+    let resolved = candidate.canonicalize().map_err(|_| {
+        JobError::Rejected("source.path does not exist under knowledge.files_root".into())
+    })?;
     if !resolved.starts_with(&root) {
         return Err(JobError::Rejected(
             "source.path is outside knowledge.files_root".into(),

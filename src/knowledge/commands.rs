@@ -68,8 +68,8 @@ pub fn tenant_or_default(
 ) -> Result<Arc<TenantSettings>, CommandError> {
     crate::tenant::validate_tenant_id(tenant_id)
         .map_err(|msg| CommandError::Usage(format!("--tenant: {msg}")))?;
-    let store = TenantStore::open(&config.tenants_dir)
-        .map_err(|e| CommandError::Failed(e.to_string()))?;
+    let store =
+        TenantStore::open(&config.tenants_dir).map_err(|e| CommandError::Failed(e.to_string()))?;
     match store.get(tenant_id) {
         Ok(Some(settings)) => Ok(settings),
         Ok(None) => {

@@ -273,7 +273,10 @@ impl Indexer {
             indexed.insert(page.url.clone());
             let document = filter.remove_from(page.document);
             if page.previously_stored {
-                target.store.delete_page(tenant_id, &source.id, &page.url).await?;
+                target
+                    .store
+                    .delete_page(tenant_id, &source.id, &page.url)
+                    .await?;
             }
             let chunks = self.chunker.chunk(&document);
             let fetched_at = rfc3339(page.fetched_at);

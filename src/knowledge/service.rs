@@ -15,7 +15,9 @@ use tokio::sync::{Mutex, OnceCell};
 use super::chunk::{ChunkConfig, Chunker};
 use super::crawl::CrawlConfig;
 use super::embed::{EmbedError, Embedder, LocalMiniLm, LocalMiniLmConfig, ModelCache};
-use super::index::{IndexError, IndexMode, IndexProgress, IndexReport, IndexTarget, Indexer, SourceSpec};
+use super::index::{
+    IndexError, IndexMode, IndexProgress, IndexReport, IndexTarget, Indexer, SourceSpec,
+};
 use super::store::{SearchHit, SearchMode, SearchQuery, StoreError, VectorStore};
 use crate::config::Config;
 use crate::privacy::audit::Purpose;
@@ -134,7 +136,9 @@ impl Knowledge {
             } else {
                 (self.local_embedder().await?, None)
             };
-        let store = self.store(embedder.model_id(), embedder.dimension()).await?;
+        let store = self
+            .store(embedder.model_id(), embedder.dimension())
+            .await?;
         Ok(Route {
             embedder,
             store,

@@ -223,7 +223,9 @@ impl LocalEngine {
             .map(|(k, v)| {
                 (
                     k.clone(),
-                    v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()),
+                    v.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| v.to_string()),
                 )
             })
             .collect();
@@ -231,11 +233,7 @@ impl LocalEngine {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let email = text
-            .extracted
-            .email
-            .as_ref()
-            .map(|f| f.value.as_str());
+        let email = text.extracted.email.as_ref().map(|f| f.value.as_str());
         let spam = models.spam.check(&SpamInput {
             text: &classify_text,
             email,

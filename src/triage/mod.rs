@@ -26,10 +26,10 @@ pub mod summary;
 pub mod text;
 
 pub use self::classify::{CategoryConfig, CategoryModel, Example, Prediction, Scored, TrainError};
-pub use self::spam::{SpamDetector, SpamInput, SpamVerdict};
 pub use self::clean::{Cleaned, clean};
 pub use self::extract::{Budget, ExtractInput, Extracted, Field, Source, extract};
 pub use self::language::{Language, detect_language, detect_language_among};
 pub use self::sentiment::{Polarity, Sentiment, Urgency, UrgencyLevel, sentiment, urgency};
+pub use self::spam::{SpamDetector, SpamInput, SpamVerdict};
 pub use self::summary::summarize;
 pub use self::text::{TextAnalysis, analyze_lead};

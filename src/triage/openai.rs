@@ -114,7 +114,11 @@ impl Session<'_> {
                 job_id: self.job_id,
                 purpose,
             };
-            let answer = match self.gate.chat(call, &mut self.pseudonymizer, &request).await {
+            let answer = match self
+                .gate
+                .chat(call, &mut self.pseudonymizer, &request)
+                .await
+            {
                 Ok(answer) => answer,
                 Err(GateError::Provider { kind, .. }) => {
                     self.breaker.failure();
@@ -349,14 +353,21 @@ impl TriageEngine for OpenAiEngine {
             .iter()
             .map(|c| format!("- {}: {}\n", c.name, c.description))
             .collect();
-        let names: Vec<String> = job.tenant.categories.iter().map(|c| c.name.clone()).collect();
+        let names: Vec<String> = job
+            .tenant
+            .categories
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
 
         // classify
         if !names.is_empty() {
             let validate = |v: &Value| -> Result<(), String> {
                 let label = v["category"].as_str().ok_or("category is missing")?;
                 if !names.iter().any(|n| n == label) {
-                    return Err(format!("category {label:?} is not one of the tenant's categories"));
+                    return Err(format!(
+                        "category {label:?} is not one of the tenant's categories"
+                    ));
                 }
                 let c = v["confidence"].as_f64().ok_or("confidence is missing")?;
                 if !(0.0..=1.0).contains(&c) {
@@ -426,7 +437,8 @@ impl TriageEngine for OpenAiEngine {
                 && let (Some(amount), Some(currency)) =
                     (v["budget_amount"].as_f64(), v["budget_currency"].as_str())
             {
-                extracted["budget"] = json!({"amount": amount, "currency": currency.to_uppercase()});
+                extracted["budget"] =
+                    json!({"amount": amount, "currency": currency.to_uppercase()});
                 extracted["confidence"]["budget"] = json!(0.6);
                 extracted["source"]["budget"] = json!("model");
             }
@@ -460,15 +472,30 @@ impl TriageEngine for OpenAiEngine {
             .routes
             .iter()
             .enumerate()
-            .map(|(i, r)| format!("{}. when {} -> {}\n", i + 1, Value::Object(r.when.clone()), r.to))
-            .chain(std::iter::once(format!("default -> {}\n", job.tenant.default_route)))
+            .map(|(i, r)| {
+                format!(
+                    "{}. when {} -> {}\n",
+                    i + 1,
+                    Value::Object(r.when.clone()),
+                    r.to
+                )
+            })
+            .chain(std::iter::once(format!(
+                "default -> {}\n",
+                job.tenant.default_route
+            )))
             .collect();
         let signals = json!({
             "category": result["category"]["label"], "language": language,
             "spam": local.spam.is_spam, "sentiment": result["sentiment"], "urgency": result["urgency"],
         })
         .to_string();
-        let allowed: Vec<String> = job.tenant.destinations().iter().map(|d| d.to_string()).collect();
+        let allowed: Vec<String> = job
+            .tenant
+            .destinations()
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
         let validate_route = |v: &Value| -> Result<(), String> {
             let d = v["destination"].as_str().ok_or("destination is missing")?;
             if !allowed.iter().any(|a| a == d) {
@@ -531,7 +558,13 @@ impl TriageEngine for OpenAiEngine {
                 None => {
                     let reply = self
                         .local
-                        .reply_to(job.tenant, job.job_id, &question, name.as_deref(), &language)
+                        .reply_to(
+                            job.tenant,
+                            job.job_id,
+                            &question,
+                            name.as_deref(),
+                            &language,
+                        )
                         .await?;
                     result["reply"] = super::engine::reply_json(&reply);
                 }
@@ -553,7 +586,11 @@ impl TriageEngine for OpenAiEngine {
         })?;
         let cleaned = super::clean::clean(&question);
         let language = super::language::detect_language(&cleaned.body).code;
-        let name = job.conversation.contact.as_ref().and_then(|c| c.name.clone());
+        let name = job
+            .conversation
+            .contact
+            .as_ref()
+            .and_then(|c| c.name.clone());
         let conversation: String = job
             .conversation
             .messages

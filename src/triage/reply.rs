@@ -172,10 +172,7 @@ pub fn compose(
         citations.clear();
         format!("{greeting}\n\n{}\n\n{}", p.holding, p.closing)
     } else {
-        let body: Vec<String> = picked
-            .iter()
-            .map(|(s, i)| format!("- {s} [{i}]"))
-            .collect();
+        let body: Vec<String> = picked.iter().map(|(s, i)| format!("- {s} [{i}]")).collect();
         let sources: Vec<String> = citations
             .iter()
             .enumerate()
@@ -183,7 +180,10 @@ pub fn compose(
                 format!(
                     "[{}] {}{}",
                     i + 1,
-                    c.title.as_deref().map(|t| format!("{t}: ")).unwrap_or_default(),
+                    c.title
+                        .as_deref()
+                        .map(|t| format!("{t}: "))
+                        .unwrap_or_default(),
                     c.url
                 )
             })
@@ -297,17 +297,30 @@ mod tests {
             "To export contacts, open Contacts and choose Export CSV. The file arrives by e-mail. Our office dog is called Rex.",
             "https://help/export",
         )];
-        let reply = compose("How do I export my contacts?", &hits, 0.7, Some("Maria Lopez"), "en");
+        let reply = compose(
+            "How do I export my contacts?",
+            &hits,
+            0.7,
+            Some("Maria Lopez"),
+            "en",
+        );
         assert!(!reply.needs_human);
         assert!(reply.text.starts_with("Hi Maria,"));
-        assert!(reply.text.contains("open Contacts and choose Export CSV. [1]"));
+        assert!(
+            reply
+                .text
+                .contains("open Contacts and choose Export CSV. [1]")
+        );
         assert!(!reply.text.contains("Rex"));
         assert_eq!(reply.citations.len(), 1);
     }
 
     #[test]
     fn irrelevant_knowledge_needs_a_human() {
-        let hits = [hit("Pricing plans start at 10 dollars.", "https://help/pricing")];
+        let hits = [hit(
+            "Pricing plans start at 10 dollars.",
+            "https://help/pricing",
+        )];
         let reply = compose("Wie exportiere ich Kontakte?", &hits, 0.1, None, "de");
         assert!(reply.needs_human);
         assert!(reply.citations.is_empty());

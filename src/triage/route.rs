@@ -77,18 +77,26 @@ pub fn route(tenant: &TenantSettings, signals: &Signals<'_>) -> RouteDecision {
     }
     if rule != "default_route" && confidence < MIN_CONFIDENCE {
         needs_human = true;
-        reasons.push(format!("category confidence {confidence:.2} is below {MIN_CONFIDENCE}"));
+        reasons.push(format!(
+            "category confidence {confidence:.2} is below {MIN_CONFIDENCE}"
+        ));
     }
     if (0.35..0.65).contains(&signals.spam_score) {
         needs_human = true;
-        reasons.push(format!("spam score {:.2} is inconclusive", signals.spam_score));
+        reasons.push(format!(
+            "spam score {:.2} is inconclusive",
+            signals.spam_score
+        ));
         confidence = confidence.min(0.5);
     }
     if signals.is_spam && signals.urgency == "high" {
         needs_human = true;
         reasons.push("flagged as spam but written as urgent".into());
     }
-    if signals.is_spam && signals.category.is_some_and(|c| c != "spam") && signals.category_confidence >= 0.8 {
+    if signals.is_spam
+        && signals.category.is_some_and(|c| c != "spam")
+        && signals.category_confidence >= 0.8
+    {
         needs_human = true;
         reasons.push("flagged as spam but confidently categorised".into());
     }
@@ -123,7 +131,9 @@ fn matches(rule: &Route, s: &Signals<'_>) -> Option<Vec<String>> {
             "spam" => want.as_bool() == Some(s.is_spam),
             "keywords" => {
                 let text = s.text.to_lowercase();
-                any_str(want, |w| !w.is_empty() && contains_phrase(&text, &w.to_lowercase()))
+                any_str(want, |w| {
+                    !w.is_empty() && contains_phrase(&text, &w.to_lowercase())
+                })
             }
             "has" => all_str(want, |w| s.extracted.contains(&w)),
             "min_budget" => want
@@ -156,7 +166,9 @@ fn any_str(want: &Value, test: impl Fn(&str) -> bool) -> bool {
 fn all_str(want: &Value, test: impl Fn(&str) -> bool) -> bool {
     match want {
         Value::String(w) => test(w),
-        Value::Array(items) => !items.is_empty() && items.iter().filter_map(Value::as_str).all(test),
+        Value::Array(items) => {
+            !items.is_empty() && items.iter().filter_map(Value::as_str).all(test)
+        }
         _ => false,
     }
 }

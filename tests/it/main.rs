@@ -21,7 +21,7 @@ mod queue_conformance;
 mod redact_model;
 mod redact_properties;
 mod stdio;
-mod triage;
 mod support;
+mod triage;
 mod triage_classify;
 mod triage_text;

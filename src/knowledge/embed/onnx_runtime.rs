@@ -64,9 +64,7 @@ pub fn session(
         .map_err(|err| load_error(err.to_string()))?
         // The CPU arena keeps the largest buffers any batch ever needed and never returns them:
         // with varying batch shapes that was most of a 1.8 GB peak. Plain malloc/free instead.
-        .with_execution_providers([ort::ep::CPU::default()
-            .with_arena_allocator(false)
-            .build()])
+        .with_execution_providers([ort::ep::CPU::default().with_arena_allocator(false).build()])
         .map_err(|err| load_error(err.to_string()))?;
     builder
         .commit_from_file(model)

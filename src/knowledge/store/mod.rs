@@ -253,7 +253,13 @@ pub async fn open_store(
     // One collection per embedding model: vectors of different models never mix.
     let model: String = model_id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     match config.store.backend {
         StoreBackend::Edge => {

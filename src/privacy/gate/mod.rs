@@ -242,7 +242,11 @@ impl Gate {
         pseudonymizer: &mut Pseudonymizer,
         request: &ChatRequest,
     ) -> Result<ChatAnswer, GateError> {
-        let model = self.config.model.clone().unwrap_or_else(|| "gpt-4o-mini".into());
+        let model = self
+            .config
+            .model
+            .clone()
+            .unwrap_or_else(|| "gpt-4o-mini".into());
         let provider = self.admit(call, &model)?;
         let mut usage = Usage::default();
         let system = pseudonymizer.redact(&self.redactor, &request.system);
@@ -350,18 +354,13 @@ impl Gate {
     }
 
     fn count(&self, text: &str) -> u64 {
-        self.tokens
-            .as_ref()
-            .map_or(text.len() as u64 / 4, |bpe| {
-                bpe.encode_ordinary(text).len() as u64
-            })
+        self.tokens.as_ref().map_or(text.len() as u64 / 4, |bpe| {
+            bpe.encode_ordinary(text).len() as u64
+        })
     }
 }
 
-fn count_into<K: std::fmt::Display>(
-    into: &mut BTreeMap<String, u32>,
-    counts: &BTreeMap<K, usize>,
-) {
+fn count_into<K: std::fmt::Display>(into: &mut BTreeMap<String, u32>, counts: &BTreeMap<K, usize>) {
     for (kind, n) in counts {
         *into.entry(kind.to_string()).or_default() += u32::try_from(*n).unwrap_or(u32::MAX);
     }
@@ -376,8 +375,14 @@ pub fn restore_json(value: &mut Value, pseudonymizer: &Pseudonymizer) -> usize {
             *s = restored.text;
             restored.unknown.len()
         }
-        Value::Array(items) => items.iter_mut().map(|v| restore_json(v, pseudonymizer)).sum(),
-        Value::Object(map) => map.values_mut().map(|v| restore_json(v, pseudonymizer)).sum(),
+        Value::Array(items) => items
+            .iter_mut()
+            .map(|v| restore_json(v, pseudonymizer))
+            .sum(),
+        Value::Object(map) => map
+            .values_mut()
+            .map(|v| restore_json(v, pseudonymizer))
+            .sum(),
         _ => 0,
     }
 }
@@ -470,16 +475,20 @@ impl Embedder for GatedEmbedder {
             job_id: &self.job_id,
             purpose: self.purpose,
         };
-        let (vectors, usage) = self.gate.embed(call, texts).await.map_err(|err| match err {
-            GateError::Provider { kind, message } => EmbedError::Provider {
-                retryable: kind.is_transient(),
-                message,
-            },
-            other => EmbedError::Provider {
-                retryable: matches!(other, GateError::Audit(_)),
-                message: other.to_string(),
-            },
-        })?;
+        let (vectors, usage) = self
+            .gate
+            .embed(call, texts)
+            .await
+            .map_err(|err| match err {
+                GateError::Provider { kind, message } => EmbedError::Provider {
+                    retryable: kind.is_transient(),
+                    message,
+                },
+                other => EmbedError::Provider {
+                    retryable: matches!(other, GateError::Audit(_)),
+                    message: other.to_string(),
+                },
+            })?;
         if let Some(bad) = vectors.iter().find(|v| v.len() != self.dimension) {
             return Err(EmbedError::Provider {
                 retryable: false,

@@ -60,13 +60,13 @@ impl OpenAi {
         if let Some(d) = dimensions {
             body["dimensions"] = json!(d);
         }
-        let request: CreateEmbeddingRequest = serde_json::from_value(body).map_err(|e| CallError {
-            kind: ProviderErrorKind::Client,
-            message: format!("cannot build embeddings request: {e}"),
-        })?;
-        let response: CreateEmbeddingResponse = self
-            .timed(self.client.embeddings().create(request))
-            .await?;
+        let request: CreateEmbeddingRequest =
+            serde_json::from_value(body).map_err(|e| CallError {
+                kind: ProviderErrorKind::Client,
+                message: format!("cannot build embeddings request: {e}"),
+            })?;
+        let response: CreateEmbeddingResponse =
+            self.timed(self.client.embeddings().create(request)).await?;
         let mut data = response.data;
         data.sort_by_key(|e| e.index);
         if data.len() != texts.len() {
@@ -147,7 +147,11 @@ fn classify(err: OpenAIError) -> CallError {
             ProviderErrorKind::Unreachable,
             format!(
                 "cannot reach provider ({})",
-                if e.is_connect() { "connect" } else { "transport" }
+                if e.is_connect() {
+                    "connect"
+                } else {
+                    "transport"
+                }
             ),
         ),
         OpenAIError::JSONDeserialize(..) => (

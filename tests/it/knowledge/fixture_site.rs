@@ -17,7 +17,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
-
 /// A request as the server saw it.
 #[derive(Debug, Clone)]
 pub struct Seen {

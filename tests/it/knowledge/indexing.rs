@@ -33,7 +33,9 @@ fn tenant(id: &str) -> Arc<TenantSettings> {
 }
 
 fn path_of(url: &str) -> String {
-    url::Url::parse(url).map(|u| u.path().to_owned()).unwrap_or_default()
+    url::Url::parse(url)
+        .map(|u| u.path().to_owned())
+        .unwrap_or_default()
 }
 
 async fn index(
@@ -41,7 +43,10 @@ async fn index(
     tenant: &Arc<TenantSettings>,
     source: &SourceSpec,
     mode: IndexMode,
-) -> (jambo_worker::knowledge::index::IndexReport, Vec<IndexProgress>) {
+) -> (
+    jambo_worker::knowledge::index::IndexReport,
+    Vec<IndexProgress>,
+) {
     let seen = Mutex::new(Vec::new());
     let (report, _) = knowledge
         .index(tenant, "test-job", source, mode, true, &|p| {
@@ -73,30 +78,50 @@ async fn help_center_is_indexed_searched_reindexed_and_deleted() {
     assert_eq!(first.chunks_total, first.chunks as u64);
     assert!(!progress.is_empty(), "progress was reported");
     assert!(
-        first.failures.iter().any(|f| f.url.ends_with("/contacts/bulk-editing.html")),
+        first
+            .failures
+            .iter()
+            .any(|f| f.url.ends_with("/contacts/bulk-editing.html")),
         "the 404 is a listed failure: {:?}",
         first.failures
     );
-    assert_eq!(server.hits("/internal/agent-handbook.html"), 0, "robots.txt respected");
+    assert_eq!(
+        server.hits("/internal/agent-handbook.html"),
+        0,
+        "robots.txt respected"
+    );
 
     // Retrieval on the fixture queries: hybrid search finds an expected page in the top 3.
     let queries: Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/helpcenter/queries.json"))
-            .expect("queries"),
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/helpcenter/queries.json"
+        ))
+        .expect("queries"),
     )
     .expect("json");
     let mut found = 0;
     let all = queries["queries"].as_array().cloned().unwrap_or_default();
     for q in &all {
         let (hits, _) = knowledge
-            .search(&acme, "q", q["query"].as_str().unwrap_or(""), None, 3, SearchMode::Hybrid)
+            .search(
+                &acme,
+                "q",
+                q["query"].as_str().unwrap_or(""),
+                None,
+                3,
+                SearchMode::Hybrid,
+            )
             .await
             .expect("search");
         let expected: HashSet<&str> = q["expected"]
             .as_array()
             .map(|a| a.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        if hits.iter().any(|h| expected.contains(path_of(&h.payload.url).as_str())) {
+        if hits
+            .iter()
+            .any(|h| expected.contains(path_of(&h.payload.url).as_str()))
+        {
             found += 1;
         }
         for hit in &hits {
@@ -105,18 +130,36 @@ async fn help_center_is_indexed_searched_reindexed_and_deleted() {
             assert!(hit.payload.token_count > 0 && !hit.payload.fetched_at.is_empty());
         }
     }
-    assert!(found * 10 >= all.len() * 8, "hybrid top-3 hits {found} of {}", all.len());
+    assert!(
+        found * 10 >= all.len() * 8,
+        "hybrid top-3 hits {found} of {}",
+        all.len()
+    );
 
     // Another tenant sees nothing.
     let (other, _) = knowledge
-        .search(&tenant("globex"), "q", "export contacts", None, 5, SearchMode::Hybrid)
+        .search(
+            &tenant("globex"),
+            "q",
+            "export contacts",
+            None,
+            5,
+            SearchMode::Hybrid,
+        )
         .await
         .expect("search");
     assert!(other.is_empty());
 
     // The contact page carries PII tags; consent is recorded on every chunk.
     let (hits, _) = knowledge
-        .search(&acme, "q", "support hours contact phone", None, 5, SearchMode::Hybrid)
+        .search(
+            &acme,
+            "q",
+            "support hours contact phone",
+            None,
+            5,
+            SearchMode::Hybrid,
+        )
         .await
         .expect("search");
     assert!(hits.iter().all(|h| !h.payload.training_opt_in));
@@ -135,7 +178,10 @@ async fn help_center_is_indexed_searched_reindexed_and_deleted() {
     assert_eq!(third.chunks_total, first.chunks_total);
 
     // Delete.
-    let removed = knowledge.delete_source("acme", "help").await.expect("delete");
+    let removed = knowledge
+        .delete_source("acme", "help")
+        .await
+        .expect("delete");
     assert_eq!(removed, first.chunks_total);
     let (after, _) = knowledge
         .search(&acme, "q", "export contacts", None, 5, SearchMode::Hybrid)
@@ -149,8 +195,16 @@ async fn a_folder_source_drops_removed_files_on_reindex() {
     let dir = tempfile::tempdir().expect("tempdir");
     let docs = dir.path().join("docs");
     std::fs::create_dir_all(&docs).expect("mkdir");
-    std::fs::write(docs.join("a.md"), "# Refunds\n\nRefunds are possible within 30 days of purchase.\n").expect("write");
-    std::fs::write(docs.join("b.txt"), "Our office is open Monday to Friday, 9 to 5.\n").expect("write");
+    std::fs::write(
+        docs.join("a.md"),
+        "# Refunds\n\nRefunds are possible within 30 days of purchase.\n",
+    )
+    .expect("write");
+    std::fs::write(
+        docs.join("b.txt"),
+        "Our office is open Monday to Friday, 9 to 5.\n",
+    )
+    .expect("write");
     std::fs::write(docs.join("empty.txt"), "").expect("write");
     std::fs::write(docs.join("ignored.bin"), [0u8, 1, 2]).expect("write");
     let knowledge = knowledge_for(&config(dir.path())).expect("knowledge");
@@ -164,7 +218,11 @@ async fn a_folder_source_drops_removed_files_on_reindex() {
     assert_eq!(first.pages_indexed, 2, "{first:?}");
     assert_eq!(first.pages_failed, 1, "the empty file is a listed failure");
     std::fs::remove_file(docs.join("b.txt")).expect("rm");
-    std::fs::write(docs.join("a.md"), "# Refunds\n\nRefunds are possible within 14 days.\n").expect("write");
+    std::fs::write(
+        docs.join("a.md"),
+        "# Refunds\n\nRefunds are possible within 14 days.\n",
+    )
+    .expect("write");
     let (second, _) = index(&knowledge, &acme, &source, IndexMode::Incremental).await;
     assert_eq!(second.pages_indexed, 1, "the changed file: {second:?}");
     assert_eq!(second.pages_removed, 1, "the deleted file: {second:?}");

@@ -102,17 +102,27 @@ async fn refused_tenant_sends_nothing_and_is_audited() {
     let mut p = Pseudonymizer::new();
     let err = s.gate.chat(call, &mut p, &request()).await.unwrap_err();
     assert!(matches!(err, GateError::Refused(_)), "{err:?}");
-    let err = s
-        .gate
-        .embed(call, &["hello".to_owned()])
-        .await
-        .unwrap_err();
+    let err = s.gate.embed(call, &["hello".to_owned()]).await.unwrap_err();
     assert!(matches!(err, GateError::Refused(_)));
-    assert!(GatedEmbedder::new(s.gate.clone(), Arc::new(tenant.clone()), "j", Purpose::EmbedQuery).is_err());
+    assert!(
+        GatedEmbedder::new(
+            s.gate.clone(),
+            Arc::new(tenant.clone()),
+            "j",
+            Purpose::EmbedQuery
+        )
+        .is_err()
+    );
     let records = s.audit.read_all().unwrap();
     assert_eq!(records.len(), 2);
     assert!(records.iter().all(|r| r.outcome == Outcome::Refused));
-    assert!(server.received_requests().await.unwrap_or_default().is_empty());
+    assert!(
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -139,7 +149,10 @@ async fn chat_is_redacted_store_follows_consent_and_reply_is_restored() {
         let unknown = restore_json(&mut value, &p);
         let text = value.as_str().unwrap_or_default().to_owned();
         assert!(text.contains(NAME) && text.contains(EMAIL), "{text}");
-        assert!(!text.contains("<PERSON_9>"), "an invented placeholder leaked: {text}");
+        assert!(
+            !text.contains("<PERSON_9>"),
+            "an invented placeholder leaked: {text}"
+        );
         assert_eq!(unknown, 1);
         assert_eq!(answer.usage.prompt_tokens, 42);
         assert!(answer.usage.redactions.get("EMAIL").copied().unwrap_or(0) >= 1);
@@ -151,7 +164,10 @@ async fn chat_is_redacted_store_follows_consent_and_reply_is_restored() {
     assert_eq!(sent.len(), 2);
     for body in &sent {
         for value in [EMAIL, PHONE, NAME, "415 555"] {
-            assert!(!body.contains(value), "{value} reached the provider: {body}");
+            assert!(
+                !body.contains(value),
+                "{value} reached the provider: {body}"
+            );
         }
     }
     let audit = std::fs::read_dir(s.audit.dir())
@@ -163,7 +179,11 @@ async fn chat_is_redacted_store_follows_consent_and_reply_is_restored() {
     }
     let records = s.audit.read_all().unwrap();
     assert_eq!(records.len(), 2);
-    assert!(records.iter().all(|r| r.outcome == Outcome::Ok && r.completion_tokens == 7));
+    assert!(
+        records
+            .iter()
+            .all(|r| r.outcome == Outcome::Ok && r.completion_tokens == 7)
+    );
     assert_eq!(records[0].provider_may_store, false);
     assert_eq!(records[1].provider_may_store, true);
 }
@@ -206,7 +226,10 @@ async fn embeddings_pass_the_gate_in_batches() {
     assert_eq!(vectors[1][0], 1.0, "vectors come back in input order");
     let sent = bodies(&server.received_requests().await.unwrap_or_default());
     assert_eq!(sent.len(), 2, "batches of 2");
-    assert!(sent.iter().all(|b| !b.contains(EMAIL) && !b.contains("555 0132")));
+    assert!(
+        sent.iter()
+            .all(|b| !b.contains(EMAIL) && !b.contains("555 0132"))
+    );
     assert_eq!(embedder.usage().prompt_tokens, 10);
     assert_eq!(s.audit.read_all().unwrap().len(), 1);
 }
@@ -241,14 +264,25 @@ fn kind(err: &GateError) -> Option<ProviderErrorKind> {
 
 #[tokio::test]
 async fn provider_failures_are_typed_and_audited() {
-    let (err, s, server) = failing(ResponseTemplate::new(500).set_body_string("boom"), Duration::from_secs(20)).await;
+    let (err, s, server) = failing(
+        ResponseTemplate::new(500).set_body_string("boom"),
+        Duration::from_secs(20),
+    )
+    .await;
     assert_eq!(kind(&err), Some(ProviderErrorKind::Server));
-    assert!(server.received_requests().await.unwrap_or_default().len() > 1, "5xx is retried");
+    assert!(
+        server.received_requests().await.unwrap_or_default().len() > 1,
+        "5xx is retried"
+    );
     let records = s.audit.read_all().unwrap();
     assert_eq!(records[0].outcome, Outcome::Failed);
     assert_eq!(records[0].error_kind.as_deref(), Some("server_error"));
 
-    let (err, _, _) = failing(ResponseTemplate::new(200).set_body_string("{not json"), Duration::from_secs(5)).await;
+    let (err, _, _) = failing(
+        ResponseTemplate::new(200).set_body_string("{not json"),
+        Duration::from_secs(5),
+    )
+    .await;
     assert_eq!(kind(&err), Some(ProviderErrorKind::BadResponse));
 
     let (err, _, _) = failing(
@@ -289,7 +323,10 @@ async fn rate_limit_is_retried_until_success() {
         .await
         .expect("retried");
     assert_eq!(answer.content, "fine");
-    assert_eq!(server.received_requests().await.unwrap_or_default().len(), 2);
+    assert_eq!(
+        server.received_requests().await.unwrap_or_default().len(),
+        2
+    );
 }
 
 /// The provider client is reachable only through the gate: no source file outside
@@ -313,7 +350,14 @@ fn no_code_outside_the_gate_names_the_provider_client() {
     let offenders: Vec<_> = files
         .iter()
         .filter(|f| !f.starts_with(&gate))
-        .filter(|f| std::fs::read_to_string(f).unwrap_or_default().contains("async_openai::"))
+        .filter(|f| {
+            std::fs::read_to_string(f)
+                .unwrap_or_default()
+                .contains("async_openai::")
+        })
         .collect();
-    assert!(offenders.is_empty(), "provider client used outside the gate: {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "provider client used outside the gate: {offenders:?}"
+    );
 }

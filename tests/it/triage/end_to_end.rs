@@ -37,16 +37,25 @@ fn tenant(external: bool) -> Value {
 
 fn leads() -> Vec<(String, Value)> {
     vec![
-        ("lead-sales".into(), json!({"lead": {"id": "l1", "channel": "form", "subject": "Pricing for 20 seats",
+        (
+            "lead-sales".into(),
+            json!({"lead": {"id": "l1", "channel": "form", "subject": "Pricing for 20 seats",
             "body": "Hi, we are a team of 20 at Northwind Traders and would like a quote for the Professional plan. How much does it cost per user? Thanks, Maria Lopez",
             "contact": {"id": "c-1", "name": "Maria Lopez", "email": "maria.lopez@northwind.example"},
-            "fields": {"company": "Northwind Traders"}}, "suggest_reply": true})),
-        ("lead-support".into(), json!({"lead": {"id": "l2", "channel": "email", "subject": "Export",
+            "fields": {"company": "Northwind Traders"}}, "suggest_reply": true}),
+        ),
+        (
+            "lead-support".into(),
+            json!({"lead": {"id": "l2", "channel": "email", "subject": "Export",
             "body": "Hello, how can I export my contacts to CSV? I can't find the option.\n\nBest regards,\nJohn Smith\nSmith & Co",
-            "contact": {"id": "c-2", "email": "john@smithco.example"}}, "suggest_reply": true})),
-        ("lead-de".into(), json!({"lead": {"id": "l3", "channel": "chat",
+            "contact": {"id": "c-2", "email": "john@smithco.example"}}, "suggest_reply": true}),
+        ),
+        (
+            "lead-de".into(),
+            json!({"lead": {"id": "l3", "channel": "chat",
             "body": "Hallo, ich wurde diesen Monat zweimal belastet. Bitte erstatten Sie den doppelten Betrag.",
-            "contact": {"id": "c-3"}}})),
+            "contact": {"id": "c-3"}}}),
+        ),
     ]
 }
 
@@ -64,7 +73,10 @@ async fn run(external: bool, env: &[(&str, &str)]) {
     let _worker = WorkerProcess::start(&prefix, data.path(), &all_env);
 
     broker
-        .publish_job("tenant.configure", &job("e2e-tenant", "tenant.configure", tenant(external)))
+        .publish_job(
+            "tenant.configure",
+            &job("e2e-tenant", "tenant.configure", tenant(external)),
+        )
         .await;
     broker
         .publish_job(
@@ -94,10 +106,15 @@ async fn run(external: bool, env: &[(&str, &str)]) {
     assert!(progress > 0, "source.progress events were published");
     let indexed = &by_id["e2e-source"];
     assert_eq!(indexed["type"], "source.indexed", "{indexed}");
-    assert!(indexed["result"]["pages_indexed"].as_u64().unwrap_or(0) >= 20, "{indexed}");
+    assert!(
+        indexed["result"]["pages_indexed"].as_u64().unwrap_or(0) >= 20,
+        "{indexed}"
+    );
 
     for (id, payload) in leads() {
-        broker.publish_job("lead.process", &job(&id, "lead.process", payload)).await;
+        broker
+            .publish_job("lead.process", &job(&id, "lead.process", payload))
+            .await;
     }
     let properties = BasicProperties::default()
         .with_delivery_mode(2)
@@ -130,14 +147,35 @@ async fn run(external: bool, env: &[(&str, &str)]) {
         let event = &by_id[id];
         assert_eq!(event["type"], "lead.processed", "{event}");
         let result = &event["result"];
-        for field in ["language", "category", "spam", "sentiment", "urgency", "summary", "extracted", "route"] {
-            assert!(!result[field].is_null(), "{id}: {field} missing in {result}");
+        for field in [
+            "language",
+            "category",
+            "spam",
+            "sentiment",
+            "urgency",
+            "summary",
+            "extracted",
+            "route",
+        ] {
+            assert!(
+                !result[field].is_null(),
+                "{id}: {field} missing in {result}"
+            );
         }
-        for key in ["destination", "rule", "confidence", "needs_human", "reasons"] {
+        for key in [
+            "destination",
+            "rule",
+            "confidence",
+            "needs_human",
+            "reasons",
+        ] {
             assert!(!result["route"][key].is_null(), "{id}: route.{key} missing");
         }
         for key in ["name", "email", "phone", "company"] {
-            assert!(result["extracted"].get(key).is_some(), "{id}: extracted.{key} missing");
+            assert!(
+                result["extracted"].get(key).is_some(),
+                "{id}: extracted.{key} missing"
+            );
         }
         assert_eq!(event["privacy"]["external_ai"], json!(external), "{event}");
     }
@@ -145,7 +183,13 @@ async fn run(external: bool, env: &[(&str, &str)]) {
     assert_eq!(sales["category"]["label"], "sales", "{sales}");
     assert_eq!(sales["route"]["destination"], "sales-team");
     assert_eq!(sales["extracted"]["company"], "Northwind Traders");
-    assert!(sales["reply"]["text"].as_str().unwrap_or("").contains("Maria"), "{sales}");
+    assert!(
+        sales["reply"]["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Maria"),
+        "{sales}"
+    );
     let support = &by_id["lead-support"]["result"];
     assert_eq!(support["route"]["destination"], "support-team", "{support}");
     let cited: Vec<String> = support["reply"]["citations"]
@@ -154,17 +198,29 @@ async fn run(external: bool, env: &[(&str, &str)]) {
         .flatten()
         .filter_map(|c| c["url"].as_str().map(str::to_owned))
         .collect();
-    assert!(cited.iter().any(|u| u.contains("exporting-contacts")), "{support}");
+    assert!(
+        cited.iter().any(|u| u.contains("exporting-contacts")),
+        "{support}"
+    );
     assert_eq!(by_id["lead-de"]["result"]["language"], "de");
 
     let reply = broker.take(&replies, 1, LONG).await.remove(0);
     assert_eq!(
-        reply.properties.correlation_id().as_ref().map(|s| s.as_str()),
+        reply
+            .properties
+            .correlation_id()
+            .as_ref()
+            .map(|s| s.as_str()),
         Some("conv-corr")
     );
     let answer = reply.json();
     assert_eq!(answer["type"], "reply.suggested", "{answer}");
-    assert!(!answer["result"]["reply"]["text"].as_str().unwrap_or("").is_empty());
+    assert!(
+        !answer["result"]["reply"]["text"]
+            .as_str()
+            .unwrap_or("")
+            .is_empty()
+    );
     assert!(answer["result"]["needs_human"].is_boolean());
     broker.cleanup().await;
 }

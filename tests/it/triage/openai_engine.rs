@@ -84,7 +84,9 @@ struct Harness {
     _dir: tempfile::TempDir,
 }
 
-async fn harness(responder: impl Fn(&str, usize) -> ResponseTemplate + Send + Sync + 'static) -> Harness {
+async fn harness(
+    responder: impl Fn(&str, usize) -> ResponseTemplate + Send + Sync + 'static,
+) -> Harness {
     let server = MockServer::start().await;
     let calls = Mutex::new(0usize);
     Mock::given(wiremock::matchers::method("POST"))
@@ -109,7 +111,11 @@ async fn harness(responder: impl Fn(&str, usize) -> ResponseTemplate + Send + Sy
     config.openai.timeout = Duration::from_secs(2);
     std::fs::create_dir_all(&config.data_dir).expect("data dir");
     let jobs: Arc<dyn JobStore> = Arc::new(
-        RedbJobStore::open(&config.data_dir.join("jobs.redb"), Duration::from_secs(3600)).expect("store"),
+        RedbJobStore::open(
+            &config.data_dir.join("jobs.redb"),
+            Duration::from_secs(3600),
+        )
+        .expect("store"),
     );
     Harness {
         server,
@@ -130,15 +136,30 @@ async fn process(h: &Harness, tenant: &Arc<TenantSettings>) -> (Value, Value) {
         })
         .await
         .expect("a result");
-    (triaged.result, serde_json::to_value(&triaged.privacy).unwrap_or_default())
+    (
+        triaged.result,
+        serde_json::to_value(&triaged.privacy).unwrap_or_default(),
+    )
 }
 
 fn assert_valid(result: &Value) {
-    for field in ["language", "category", "spam", "sentiment", "urgency", "summary", "extracted", "route"] {
+    for field in [
+        "language",
+        "category",
+        "spam",
+        "sentiment",
+        "urgency",
+        "summary",
+        "extracted",
+        "route",
+    ] {
         assert!(!result[field].is_null(), "{field} missing: {result}");
     }
     let destination = result["route"]["destination"].as_str().unwrap_or("");
-    assert!(["sales-team", "support-team", "inbox"].contains(&destination), "{result}");
+    assert!(
+        ["sales-team", "support-team", "inbox"].contains(&destination),
+        "{result}"
+    );
 }
 
 async fn bodies(h: &Harness) -> Vec<String> {
@@ -157,7 +178,10 @@ async fn good_answers_are_used_and_no_pii_reaches_the_provider() {
     let (result, privacy) = process(&h, &tenant(true)).await;
     assert_valid(&result);
     assert_eq!(result["engine"], "openai");
-    assert_eq!(result["summary"], "Quote request for 20 Pro seats, about $5k, next month.");
+    assert_eq!(
+        result["summary"],
+        "Quote request for 20 Pro seats, about $5k, next month."
+    );
     assert_eq!(result["route"]["destination"], "sales-team");
     assert_eq!(privacy["external_ai"], true);
     assert_eq!(privacy["provider"], "openai");
@@ -185,20 +209,34 @@ async fn a_tenant_without_external_ai_sends_nothing() {
 async fn every_failure_mode_ends_in_a_valid_result() {
     type Responder = fn(&str, usize) -> ResponseTemplate;
     let cases: Vec<(&str, Responder)> = vec![
-        ("429 every time", |_, _| ResponseTemplate::new(429).set_body_json(json!({"error": {"message": "slow", "type": "rate_limit_error", "param": null, "code": null}}))),
+        ("429 every time", |_, _| {
+            ResponseTemplate::new(429).set_body_json(json!({"error": {"message": "slow", "type": "rate_limit_error", "param": null, "code": null}}))
+        }),
         ("500", |_, _| ResponseTemplate::new(500)),
-        ("timeout", |t, _| completion(&good(t)).set_delay(Duration::from_secs(5))),
+        ("timeout", |t, _| {
+            completion(&good(t)).set_delay(Duration::from_secs(5))
+        }),
         ("malformed JSON", |_, _| completion("{\"category\": ")),
-        ("schema violation", |t, _| completion(&if t == "classify" { json!({"category": "sales", "confidence": 7}).to_string() } else { "[]".into() })),
-        ("invented category and destination", |t, _| completion(&match t {
+        ("schema violation", |t, _| {
+            completion(&if t == "classify" {
+                json!({"category": "sales", "confidence": 7}).to_string()
+            } else {
+                "[]".into()
+            })
+        }),
+        ("invented category and destination", |t, _| {
+            completion(&match t {
             "classify" => json!({"category": "vip", "confidence": 0.9, "is_spam": false, "spam_score": 0.0, "reason": "x"}).to_string(),
             "route" => json!({"destination": "ceo-inbox", "needs_human": false, "reason": "ignore previous rules"}).to_string(),
             other => good(other),
-        })),
-        ("mangled placeholder", |t, _| completion(&match t {
-            "summarize" => json!({"summary": "Quote for <PERSON_7> and <EMAIL_3"}).to_string(),
-            other => good(other),
-        })),
+        })
+        }),
+        ("mangled placeholder", |t, _| {
+            completion(&match t {
+                "summarize" => json!({"summary": "Quote for <PERSON_7> and <EMAIL_3"}).to_string(),
+                other => good(other),
+            })
+        }),
     ];
     for (name, responder) in cases {
         let h = harness(responder).await;
@@ -206,11 +244,19 @@ async fn every_failure_mode_ends_in_a_valid_result() {
         assert_valid(&result);
         let text = result.to_string();
         assert_ne!(result["category"]["label"], "vip", "{name}: {text}");
-        assert_ne!(result["route"]["destination"], "ceo-inbox", "{name}: {text}");
-        assert!(!text.contains("<PERSON_7>"), "{name}: a foreign placeholder leaked: {text}");
+        assert_ne!(
+            result["route"]["destination"], "ceo-inbox",
+            "{name}: {text}"
+        );
+        assert!(
+            !text.contains("<PERSON_7>"),
+            "{name}: a foreign placeholder leaked: {text}"
+        );
         if name != "mangled placeholder" {
             assert!(
-                result["fallbacks"].as_array().is_some_and(|f| !f.is_empty()),
+                result["fallbacks"]
+                    .as_array()
+                    .is_some_and(|f| !f.is_empty()),
                 "{name}: fallbacks recorded: {text}"
             );
         }

@@ -3,6 +3,9 @@
 //! `cargo bench --bench crawl -- [pages=1000] [concurrency=8]`
 //! Prints pages/s and peak RSS (VmHWM, which includes the in-process fixture server).
 
+#[path = "support/rss.rs"]
+mod rss;
+
 #[path = "../tests/it/knowledge/fixture_site.rs"]
 mod support;
 
@@ -11,14 +14,6 @@ use std::time::{Duration, Instant};
 use jambo_worker::knowledge::crawl::{
     CrawlConfig, CrawlEvent, CrawlRequest, CrawlStart, Crawler, NetworkPolicy,
 };
-
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
 
 #[tokio::main]
 async fn main() {
@@ -66,7 +61,7 @@ async fn main() {
             report.failures_total,
             elapsed.as_secs_f64(),
             count as f64 / elapsed.as_secs_f64(),
-            peak_rss_kib().unwrap_or(0) as f64 / 1024.0
+            rss::peak_rss_kib().unwrap_or(0) as f64 / 1024.0
         ),
         Err(err) => eprintln!("crawl: {err}"),
     }

@@ -8,18 +8,13 @@
 //! Prints chunks/s of both, the ratio, the lowest cosine similarity to the reference, and this
 //! process's peak RSS (VmHWM).
 
+#[path = "support/rss.rs"]
+mod rss;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
 use jambo_worker::knowledge::embed::{LocalMiniLm, LocalMiniLmConfig, ModelCache};
-
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
 
 fn cache_home() -> PathBuf {
     std::env::var_os("XDG_CACHE_HOME")
@@ -106,6 +101,6 @@ fn main() {
         reference.threads,
         ours / reference.chunks_per_second,
         min_cosine,
-        peak_rss_kib().unwrap_or(0) / 1024
+        rss::peak_rss_kib().unwrap_or(0) / 1024
     );
 }

@@ -7,6 +7,9 @@
 //! Prints pages/s for each, chunks/s for (b), the ratio and peak RSS (VmHWM, which includes the
 //! in-process fixture server).
 
+#[path = "support/rss.rs"]
+mod rss;
+
 #[path = "../tests/it/knowledge/fixture_site.rs"]
 mod support;
 
@@ -15,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use jambo_worker::knowledge::chunk::{ChunkConfig, Chunker};
 use jambo_worker::knowledge::crawl::{
-    CrawlConfig, CrawlEvent, CrawlRequest, CrawlStart, Crawler, NetworkPolicy,
+    CrawlConfig, CrawlRequest, CrawlStart, Crawler, NetworkPolicy,
 };
 use jambo_worker::knowledge::embed::{Embedder, LocalMiniLm, LocalMiniLmConfig, ModelCache};
 use jambo_worker::knowledge::extract::{BoilerplateFilter, extract_bytes};
@@ -23,14 +26,6 @@ use jambo_worker::knowledge::index::{IndexMode, IndexTarget, Indexer, SourceSpec
 use jambo_worker::knowledge::store::edge::EdgeStore;
 use jambo_worker::privacy::redact::{Redactor, RedactorConfig};
 use jambo_worker::tenant::TenantSettings;
-
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
 
 fn crawl_config() -> CrawlConfig {
     CrawlConfig {
@@ -144,6 +139,6 @@ async fn main() {
         report.pages_indexed,
         report.chunks,
         c_rate / b_pages,
-        peak_rss_kib().unwrap_or(0) / 1024
+        rss::peak_rss_kib().unwrap_or(0) / 1024
     );
 }

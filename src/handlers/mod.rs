@@ -42,6 +42,13 @@ pub struct JobContext<'a> {
 }
 
 impl JobContext<'_> {
+    /// The tenant's settings; a job of a tenant without settings cannot run.
+    pub fn tenant_settings(&self) -> Result<Arc<TenantSettings>, JobError> {
+        self.tenant
+            .clone()
+            .ok_or_else(|| JobError::UnknownTenant(self.job.tenant_id.clone()))
+    }
+
     /// Publishes an event about this job that is not its result (e.g. `source.progress`). Best
     /// effort: a failure is logged, never fails the job.
     pub async fn progress(&self, event_type: &str, result: Value) {

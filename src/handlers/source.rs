@@ -9,11 +9,9 @@ use tokio::sync::watch;
 
 use super::{JobContext, Output, Services};
 use crate::error::JobError;
-use crate::event::Privacy;
 use crate::job::{ReindexMode, SourceDelete, SourceReindex};
 use crate::knowledge::index::{IndexMode, IndexProgress, SourceSpec};
 use crate::knowledge::service::KnowledgeError;
-use crate::privacy::gate::OPENAI;
 
 /// At most one `source.progress` event per this interval (plus the last state).
 const PROGRESS_EVERY: Duration = Duration::from_millis(500);
@@ -23,10 +21,8 @@ pub async fn reindex(
     context: &JobContext<'_>,
     job: &SourceReindex,
 ) -> Result<Output, JobError> {
-    let tenant = context
-        .tenant
-        .clone()
-        .ok_or_else(|| JobError::UnknownTenant(context.job.tenant_id.clone()))?;
+    let tenant = context.tenant_settings()?;
+    let settings = tenant.clone();
     let path = match &job.source.path {
         None => None,
         Some(path) => Some(services.allowed_path(path)?),
@@ -65,24 +61,7 @@ pub async fn reindex(
     };
     let (result, ()) = tokio::join!(work, publish);
     let (report, route) = result.map_err(knowledge_error)?;
-    let mut privacy = Privacy {
-        training_opt_in: context
-            .tenant
-            .as_ref()
-            .is_some_and(|t| t.ai.training_opt_in),
-        ..Privacy::default()
-    };
-    if let Some(gated) = &route.gated {
-        privacy.external_ai = true;
-        privacy.provider = Some(OPENAI.to_owned());
-        privacy.redactions = gated.usage().redactions;
-    } else if context
-        .tenant
-        .as_ref()
-        .is_some_and(|t| t.ai.redact_knowledge)
-    {
-        privacy.redactions = report.pii.clone();
-    }
+    let privacy = route.privacy(&settings, &report);
     tracing::info!(
         event = "source_indexed",
         job_id = %context.job.id,

@@ -10,10 +10,7 @@ pub async fn lead(
     context: &JobContext<'_>,
     job: &LeadProcess,
 ) -> Result<Output, JobError> {
-    let tenant = context
-        .tenant
-        .clone()
-        .ok_or_else(|| JobError::UnknownTenant(context.job.tenant_id.clone()))?;
+    let tenant = context.tenant_settings()?;
     let engine = services.triage_engine(&tenant).await?;
     let triaged = engine
         .process_lead(&LeadJob {
@@ -35,10 +32,7 @@ pub async fn reply(
     context: &JobContext<'_>,
     job: &ReplySuggest,
 ) -> Result<Output, JobError> {
-    let tenant = context
-        .tenant
-        .clone()
-        .ok_or_else(|| JobError::UnknownTenant(context.job.tenant_id.clone()))?;
+    let tenant = context.tenant_settings()?;
     let engine = services.triage_engine(&tenant).await?;
     let triaged = engine
         .suggest_reply(&ReplyJob {

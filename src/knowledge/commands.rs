@@ -13,8 +13,8 @@ use super::index::{IndexMode, IndexReport, SourceSpec};
 use super::service::{Knowledge, KnowledgeError};
 use super::store::SearchMode;
 use crate::config::Config;
-use crate::event::{Event, Privacy};
-use crate::privacy::gate::{Gate, OPENAI};
+use crate::event::Event;
+use crate::privacy::gate::Gate;
 use crate::tenant::{TenantSettings, TenantStore};
 
 /// Why a knowledge command failed: bad input (exit 2) or anything else (exit 1).
@@ -152,15 +152,7 @@ pub async fn ingest(
     bar.finish_and_clear();
     let (report, route) = result?;
     if json_out {
-        let mut privacy = Privacy {
-            training_opt_in: tenant.ai.training_opt_in,
-            ..Privacy::default()
-        };
-        if let Some(gated) = &route.gated {
-            privacy.external_ai = true;
-            privacy.provider = Some(OPENAI.to_owned());
-            privacy.redactions = gated.usage().redactions;
-        }
+        let privacy = route.privacy(&tenant, &report);
         let event = Event {
             v: 1,
             job_id: Some(job_id),

@@ -175,10 +175,6 @@ impl Indexer {
         }
     }
 
-    pub fn chunker(&self) -> &Chunker {
-        &self.chunker
-    }
-
     /// Indexes a source. `progress` is called after every page (cheap: the caller rate-limits
     /// what it publishes). `allow_private_network` lets the crawl reach loopback and private
     /// addresses (tests, intranet help centers).

@@ -20,8 +20,9 @@ use super::index::{
 };
 use super::store::{SearchHit, SearchMode, SearchQuery, StoreError, VectorStore};
 use crate::config::Config;
+use crate::event::Privacy;
 use crate::privacy::audit::Purpose;
-use crate::privacy::gate::{Gate, GatedEmbedder};
+use crate::privacy::gate::{Gate, GatedEmbedder, OPENAI};
 use crate::privacy::redact::Redactor;
 use crate::tenant::TenantSettings;
 
@@ -58,6 +59,25 @@ pub struct Route {
     pub gated: Option<Arc<GatedEmbedder>>,
 }
 
+impl Route {
+    /// The `privacy` block of an indexing run on this route: what went to the provider, or
+    /// what was redacted in the stored chunks when the tenant asks for that.
+    pub fn privacy(&self, tenant: &TenantSettings, report: &IndexReport) -> Privacy {
+        let mut privacy = Privacy {
+            training_opt_in: tenant.ai.training_opt_in,
+            ..Privacy::default()
+        };
+        if let Some(gated) = &self.gated {
+            privacy.external_ai = true;
+            privacy.provider = Some(OPENAI.to_owned());
+            privacy.redactions = gated.usage().redactions;
+        } else if tenant.ai.redact_knowledge {
+            privacy.redactions = report.pii.clone();
+        }
+        privacy
+    }
+}
+
 /// The knowledge side of one worker process.
 pub struct Knowledge {
     config: Config,
@@ -87,14 +107,6 @@ impl Knowledge {
             local: OnceCell::new(),
             stores: Mutex::new(HashMap::new()),
         })
-    }
-
-    pub fn indexer(&self) -> &Indexer {
-        &self.indexer
-    }
-
-    pub fn gate(&self) -> &Arc<Gate> {
-        &self.gate
     }
 
     /// The local all-MiniLM-L6-v2 model, loaded on first use (a second or so).
@@ -217,25 +229,38 @@ impl Knowledge {
         let dense = if mode == SearchMode::Bm25 {
             vec![0.0; route.embedder.dimension()]
         } else {
-            route
-                .embedder
-                .embed(&[text.to_owned()])
-                .await?
-                .pop()
-                .unwrap_or_default()
+            embed_one(route.embedder.as_ref(), text).await?
         };
-        let hits = route
-            .store
-            .search(&SearchQuery {
-                tenant_id: tenant.tenant_id.clone(),
-                source_id: source_id.map(str::to_owned),
-                text: text.to_owned(),
-                dense,
-                limit,
-                mode,
-            })
-            .await?;
+        let hits = search_store(&route, tenant, text, &dense, source_id, limit, mode).await?;
         Ok((hits, route))
+    }
+
+    /// Hybrid search plus the dense similarity of the best passage (a relevance gate), with
+    /// the query embedded once for both.
+    pub async fn search_with_relevance(
+        &self,
+        tenant: &Arc<TenantSettings>,
+        job_id: &str,
+        text: &str,
+        limit: usize,
+    ) -> Result<(Vec<SearchHit>, f32), KnowledgeError> {
+        let route = self.route(tenant, job_id, Purpose::EmbedQuery).await?;
+        let dense = embed_one(route.embedder.as_ref(), text).await?;
+        let hits = search_store(
+            &route,
+            tenant,
+            text,
+            &dense,
+            None,
+            limit,
+            SearchMode::Hybrid,
+        )
+        .await?;
+        if hits.is_empty() {
+            return Ok((hits, 0.0));
+        }
+        let best = search_store(&route, tenant, text, &dense, None, 1, SearchMode::Dense).await?;
+        Ok((hits, best.first().map_or(0.0, |h| h.score)))
     }
 
     /// Removes a source from every store; returns the chunks removed.
@@ -263,4 +288,34 @@ impl Knowledge {
         self.indexer.forget_tenant(tenant_id);
         Ok(removed)
     }
+}
+
+async fn embed_one(embedder: &dyn Embedder, text: &str) -> Result<Vec<f32>, EmbedError> {
+    Ok(embedder
+        .embed(&[text.to_owned()])
+        .await?
+        .pop()
+        .unwrap_or_default())
+}
+
+async fn search_store(
+    route: &Route,
+    tenant: &TenantSettings,
+    text: &str,
+    dense: &[f32],
+    source_id: Option<&str>,
+    limit: usize,
+    mode: SearchMode,
+) -> Result<Vec<SearchHit>, StoreError> {
+    route
+        .store
+        .search(&SearchQuery {
+            tenant_id: tenant.tenant_id.clone(),
+            source_id: source_id.map(str::to_owned),
+            text: text.to_owned(),
+            dense: dense.to_vec(),
+            limit,
+            mode,
+        })
+        .await
 }

@@ -2,7 +2,7 @@
 //! and the OpenAI-compatible engine (`super::openai`), which refines the local answer and falls
 //! back to it. Both produce the contract's `lead.processed` and `reply.suggested` results.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -18,7 +18,6 @@ use crate::event::Privacy;
 use crate::job::{Conversation, Lead, Role};
 use crate::knowledge::embed::{EmbedError, Embedder, LocalMiniLm};
 use crate::knowledge::service::{Knowledge, KnowledgeError};
-use crate::knowledge::store::SearchMode;
 use crate::privacy::redact::Redactor;
 use crate::tenant::TenantSettings;
 
@@ -241,18 +240,9 @@ impl LocalEngine {
             embedding: Some(embedding.as_slice()),
         });
         let extracted_names = present_fields(&text);
-        let sentiment = serde_json::to_value(text.sentiment.label)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_else(|| "neutral".into());
-        let urgency = serde_json::to_value(text.urgency.level)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_else(|| "normal".into());
-        let channel = serde_json::to_value(lead.channel)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let sentiment = wire_name(text.sentiment.label).unwrap_or_else(|| "neutral".into());
+        let urgency = wire_name(text.urgency.level).unwrap_or_else(|| "normal".into());
+        let channel = wire_name(lead.channel).unwrap_or_default();
         let keyword_text = format!("{subject}\n{}", text.cleaned.body);
         let route = route(
             job.tenant,
@@ -295,14 +285,7 @@ impl LocalEngine {
         } else {
             None
         };
-        let mut pii_types: Vec<String> = self
-            .redactor
-            .detect(&format!("{subject}\n{}", lead.body))
-            .iter()
-            .map(|e| e.kind.name().to_owned())
-            .collect();
-        pii_types.sort();
-        pii_types.dedup();
+        let pii_types = self.pii_types(&format!("{subject}\n{}", lead.body));
         Ok(LocalLead {
             text,
             category,
@@ -311,6 +294,19 @@ impl LocalEngine {
             reply,
             pii_types,
         })
+    }
+
+    /// Entity types of personal data in `text`, sorted, once each (tags, never values).
+    fn pii_types(&self, text: &str) -> Vec<String> {
+        let mut types: Vec<String> = self
+            .redactor
+            .detect(text)
+            .iter()
+            .map(|e| e.kind.name().to_owned())
+            .collect();
+        types.sort();
+        types.dedup();
+        types
     }
 
     /// Searches the tenant's knowledge and composes a reply from it.
@@ -322,19 +318,10 @@ impl LocalEngine {
         name: Option<&str>,
         language: &str,
     ) -> Result<Reply, TriageError> {
-        let (hits, _) = self
+        let (hits, best_dense) = self
             .knowledge
-            .search(tenant, job_id, question, None, 5, SearchMode::Hybrid)
+            .search_with_relevance(tenant, job_id, question, 5)
             .await?;
-        let best_dense = if hits.is_empty() {
-            0.0
-        } else {
-            let (dense, _) = self
-                .knowledge
-                .search(tenant, job_id, question, None, 1, SearchMode::Dense)
-                .await?;
-            dense.first().map_or(0.0, |h| h.score)
-        };
         Ok(compose(question, &hits, best_dense, name, language))
     }
 }
@@ -412,6 +399,47 @@ pub fn local_privacy(tenant: &TenantSettings, pii_types: Vec<String>) -> Privacy
     }
 }
 
+/// What a reply request asks.
+pub struct Question {
+    /// The last customer turn(s) as written.
+    pub raw: String,
+    /// The same, cleaned (quotes, signatures and markup removed).
+    pub text: String,
+    /// Its language code.
+    pub language: String,
+    /// The customer's name, when the contact has one.
+    pub name: Option<String>,
+}
+
+impl ReplyJob<'_> {
+    /// The question to answer; an error when the conversation has no customer message.
+    pub fn question(&self) -> Result<Question, TriageError> {
+        let raw = customer_question(self.conversation).ok_or_else(|| {
+            TriageError::Invalid("the conversation has no customer message".into())
+        })?;
+        let text = super::clean::clean(&raw).body;
+        let language = super::language::detect_language(&text).code;
+        let name = self
+            .conversation
+            .contact
+            .as_ref()
+            .and_then(|c| c.name.clone());
+        Ok(Question {
+            raw,
+            text,
+            language,
+            name,
+        })
+    }
+}
+
+/// The wire name of a serde enum value (`"negative"`, `"form"`).
+pub(super) fn wire_name(value: impl serde::Serialize) -> Option<String> {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+}
+
 /// The last customer turn(s) of a conversation: the question to answer.
 pub fn customer_question(conversation: &Conversation) -> Option<String> {
     let mut turns: Vec<&str> = Vec::new();
@@ -444,33 +472,17 @@ impl TriageEngine for LocalEngine {
     }
 
     async fn suggest_reply(&self, job: &ReplyJob<'_>) -> Result<Triaged, TriageError> {
-        let question = customer_question(job.conversation).ok_or_else(|| {
-            TriageError::Invalid("the conversation has no customer message".into())
-        })?;
-        let cleaned = super::clean::clean(&question);
-        let language = super::language::detect_language(&cleaned.body);
-        let name = job
-            .conversation
-            .contact
-            .as_ref()
-            .and_then(|c| c.name.clone());
+        let question = job.question()?;
         let reply = self
             .reply_to(
                 job.tenant,
                 job.job_id,
-                &cleaned.body,
-                name.as_deref(),
-                &language.code,
+                &question.text,
+                question.name.as_deref(),
+                &question.language,
             )
             .await?;
-        let mut pii: Vec<String> = self
-            .redactor
-            .detect(&question)
-            .iter()
-            .map(|e| e.kind.name().to_owned())
-            .collect();
-        pii.sort();
-        pii.dedup();
+        let pii = self.pii_types(&question.raw);
         Ok(Triaged {
             result: json!({
                 "reply": {"text": reply.text, "citations": reply.citations},
@@ -482,13 +494,4 @@ impl TriageEngine for LocalEngine {
             privacy: local_privacy(job.tenant, pii),
         })
     }
-}
-
-/// Counts of PII types, for privacy blocks that report redactions.
-pub fn count_types(types: &[String]) -> BTreeMap<String, u32> {
-    let mut out = BTreeMap::new();
-    for t in types {
-        *out.entry(t.clone()).or_default() += 1;
-    }
-    out
 }

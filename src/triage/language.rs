@@ -43,7 +43,7 @@ pub fn detect_language_among(text: &str, allow: &[&str]) -> Language {
     if langs.is_empty() {
         langs = DEFAULT_LANGUAGES.iter().filter_map(|c| lookup(c)).collect();
     }
-    let sample = prefix_at_char_boundary(text, 4096);
+    let sample = &text[..text.floor_char_boundary(4096)];
     let words = word_tokens(sample);
     if words.is_empty() {
         return Language::undetermined();
@@ -363,17 +363,6 @@ pub(crate) fn word_tokens(text: &str) -> Vec<String> {
         .map(|w| w.trim_matches(['\'', '’']).replace('’', "'").to_lowercase())
         .filter(|w| !w.is_empty() && w.chars().any(char::is_alphabetic))
         .collect()
-}
-
-fn prefix_at_char_boundary(text: &str, max_bytes: usize) -> &str {
-    if text.len() <= max_bytes {
-        return text;
-    }
-    let mut end = max_bytes;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 #[cfg(test)]

@@ -13,8 +13,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::engine::{
-    LeadJob, LocalEngine, ReplyJob, TriageEngine, TriageError, Triaged, customer_question,
-    lead_result,
+    LeadJob, LocalEngine, ReplyJob, TriageEngine, TriageError, Triaged, lead_result, wire_name,
 };
 use super::prompt::{Task, render, split};
 use super::reply::Citation;
@@ -80,7 +79,25 @@ struct Session<'a> {
     fallbacks: Vec<Value>,
 }
 
-impl Session<'_> {
+impl<'a> Session<'a> {
+    fn new(
+        gate: &'a Gate,
+        breaker: &'a CircuitBreaker,
+        tenant: &'a TenantSettings,
+        job_id: &'a str,
+    ) -> Session<'a> {
+        Session {
+            gate,
+            breaker,
+            tenant,
+            job_id,
+            pseudonymizer: Pseudonymizer::new(),
+            usage: Usage::default(),
+            calls: 0,
+            fallbacks: Vec::new(),
+        }
+    }
+
     /// Asks one task; returns the parsed, validated and restored answer, or records why the
     /// local answer stands.
     async fn ask(
@@ -182,7 +199,7 @@ pub struct OpenAiEngine {
     local: Arc<LocalEngine>,
     gate: Arc<Gate>,
     breaker: CircuitBreaker,
-    tokens: Option<tiktoken_rs::CoreBPE>,
+    tokens: &'static tiktoken_rs::CoreBPE,
 }
 
 impl OpenAiEngine {
@@ -191,14 +208,12 @@ impl OpenAiEngine {
             local,
             gate,
             breaker: CircuitBreaker::default(),
-            tokens: tiktoken_rs::cl100k_base().ok(),
+            tokens: tiktoken_rs::cl100k_base_singleton(),
         }
     }
 
     fn count(&self, text: &str) -> usize {
-        self.tokens
-            .as_ref()
-            .map_or(text.len() / 4, |b| b.encode_ordinary(text).len())
+        self.tokens.encode_ordinary(text).len()
     }
 
     /// `text` cut to at most `budget` tokens (at a character boundary, with a marker).
@@ -332,16 +347,7 @@ impl TriageEngine for OpenAiEngine {
             })
             .await?;
         let mut result = lead_result(&local);
-        let mut session = Session {
-            gate: &self.gate,
-            breaker: &self.breaker,
-            tenant: job.tenant,
-            job_id: job.job_id,
-            pseudonymizer: Pseudonymizer::new(),
-            usage: Usage::default(),
-            calls: 0,
-            fallbacks: Vec::new(),
-        };
+        let mut session = Session::new(&self.gate, &self.breaker, job.tenant, job.job_id);
         let subject = job.lead.subject.as_deref().unwrap_or("");
         let message = self.trim(
             &format!("Subject: {subject}\n\n{}", local.text.cleaned.body),
@@ -581,54 +587,33 @@ impl TriageEngine for OpenAiEngine {
     }
 
     async fn suggest_reply(&self, job: &ReplyJob<'_>) -> Result<Triaged, TriageError> {
-        let question = customer_question(job.conversation).ok_or_else(|| {
-            TriageError::Invalid("the conversation has no customer message".into())
-        })?;
-        let cleaned = super::clean::clean(&question);
-        let language = super::language::detect_language(&cleaned.body).code;
-        let name = job
-            .conversation
-            .contact
-            .as_ref()
-            .and_then(|c| c.name.clone());
+        let question = job.question()?;
         let conversation: String = job
             .conversation
             .messages
             .iter()
             .map(|m| {
-                let who = serde_json::to_value(m.role)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
+                let who = wire_name(m.role).unwrap_or_default();
                 format!("{who}: {}\n", m.text)
             })
             .collect();
-        let mut session = Session {
-            gate: &self.gate,
-            breaker: &self.breaker,
-            tenant: job.tenant,
-            job_id: job.job_id,
-            pseudonymizer: Pseudonymizer::new(),
-            usage: Usage::default(),
-            calls: 0,
-            fallbacks: Vec::new(),
-        };
+        let mut session = Session::new(&self.gate, &self.breaker, job.tenant, job.job_id);
         let pii: Vec<String> = Vec::new();
         let result = match self
             .reply(
                 &mut session,
                 job.tenant,
                 job.job_id,
-                &cleaned.body,
+                &question.text,
                 &conversation,
-                name.as_deref(),
-                &language,
+                question.name.as_deref(),
+                &question.language,
             )
             .await?
         {
             Some((answer, citations)) => json!({
                 "reply": {"text": answer["text"], "citations": citations},
-                "language": language,
+                "language": question.language,
                 "needs_human": answer["needs_human"],
                 "reasons": [answer["reason"]],
                 "engine": "openai",

@@ -117,16 +117,7 @@ fn demo_runs_on_embedded_defaults() {
         .collect();
     assert!(!leads.is_empty());
     for lead in &leads {
-        for field in [
-            "language",
-            "category",
-            "spam",
-            "sentiment",
-            "urgency",
-            "summary",
-            "extracted",
-            "route",
-        ] {
+        for field in crate::support::LEAD_RESULT_FIELDS {
             assert!(
                 !lead["result"][field].is_null(),
                 "{field} missing in {lead}"

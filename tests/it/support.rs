@@ -313,6 +313,18 @@ impl Received {
     }
 }
 
+/// The fields every `lead.processed` result holds (CONTRACT.md section 3).
+pub const LEAD_RESULT_FIELDS: [&str; 8] = [
+    "language",
+    "category",
+    "spam",
+    "sentiment",
+    "urgency",
+    "summary",
+    "extracted",
+    "route",
+];
+
 /// A tenant settings file for the tests' tenant `t1`.
 pub fn write_tenant(dir: &Path) {
     std::fs::create_dir_all(dir).expect("tenants dir");

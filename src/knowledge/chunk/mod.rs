@@ -571,7 +571,7 @@ impl Chunker {
         loop {
             let start_byte = trim_start_at(
                 piece_text,
-                floor_char_boundary(piece_text, token_starts[first_token]),
+                piece_text.floor_char_boundary(token_starts[first_token]),
             );
             let mut window_tokens = self.config.target_tokens;
             let (end_token, end_byte, exact_tokens) = loop {
@@ -580,13 +580,13 @@ impl Chunker {
                     .rev()
                     .find(|token| starts_word(*token))
                     .unwrap_or(limit);
-                let mut end_byte = floor_char_boundary(piece_text, token_starts[end_token]);
+                let mut end_byte = piece_text.floor_char_boundary(token_starts[end_token]);
                 end_byte = start_byte
                     + piece_text[start_byte..end_byte.max(start_byte)]
                         .trim_end()
                         .len();
                 if end_byte <= start_byte {
-                    end_byte = ceil_char_boundary(piece_text, start_byte + 1);
+                    end_byte = piece_text.ceil_char_boundary(start_byte + 1);
                 }
                 let exact_tokens = self.count_tokens(&piece_text[start_byte..end_byte]);
                 if exact_tokens <= self.config.max_tokens || window_tokens <= 1 {
@@ -632,8 +632,8 @@ impl Chunker {
         match attempt {
             Ok(tokens) => tokens,
             Err(_) if text.len() > 1 => {
-                let middle = floor_char_boundary(text, text.len() / 2).max(1);
-                let middle = ceil_char_boundary(text, middle);
+                let middle = text.floor_char_boundary(text.len() / 2).max(1);
+                let middle = text.ceil_char_boundary(middle);
                 let mut tokens = self.encode(&text[..middle]);
                 tokens.extend(self.encode(&text[middle..]));
                 tokens
@@ -889,14 +889,14 @@ fn bounded_pieces(text: &str, range: Range<usize>) -> Vec<Range<usize>> {
     let mut pieces = Vec::new();
     let mut start = range.start;
     while range.end - start > MAX_UNIT_BYTES {
-        let limit = floor_char_boundary(text, start + MAX_UNIT_BYTES);
+        let limit = text.floor_char_boundary(start + MAX_UNIT_BYTES);
         let window = &text[start..limit];
         // cut before a space and start the next piece after it, else cut mid-word
         let (piece_end, next_start) = match window.rfind(' ') {
             Some(space) if space > MAX_UNIT_BYTES / 2 => (start + space, start + space + 1),
             _ if limit > start => (limit, limit),
             _ => {
-                let next_character = ceil_char_boundary(text, start + 1);
+                let next_character = text.ceil_char_boundary(start + 1);
                 (next_character, next_character)
             }
         };
@@ -913,22 +913,6 @@ fn bounded_pieces(text: &str, range: Range<usize>) -> Vec<Range<usize>> {
 fn trim_start_at(text: &str, index: usize) -> usize {
     let rest = &text[index..];
     index + (rest.len() - rest.trim_start().len())
-}
-
-fn floor_char_boundary(text: &str, index: usize) -> usize {
-    let mut index = index.min(text.len());
-    while !text.is_char_boundary(index) {
-        index -= 1;
-    }
-    index
-}
-
-fn ceil_char_boundary(text: &str, index: usize) -> usize {
-    let mut index = index.min(text.len());
-    while !text.is_char_boundary(index) {
-        index += 1;
-    }
-    index
 }
 
 #[cfg(test)]

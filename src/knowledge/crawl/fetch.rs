@@ -156,12 +156,7 @@ fn header_string(headers: &header::HeaderMap, name: header::HeaderName) -> Optio
 
 /// Maps a declared `Content-Type` to a kind; `text/plain` files named `*.md` are Markdown.
 pub fn kind_from_content_type(content_type: &str, url: &Url) -> Option<ContentKind> {
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let mime = crate::knowledge::extract::mime_type(content_type);
     match mime.as_str() {
         "text/html" | "application/xhtml+xml" => Some(ContentKind::Html),
         "text/markdown" | "text/x-markdown" => Some(ContentKind::Markdown),
@@ -173,12 +168,7 @@ pub fn kind_from_content_type(content_type: &str, url: &Url) -> Option<ContentKi
 }
 
 fn is_generic_type(content_type: &str) -> bool {
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let mime = crate::knowledge::extract::mime_type(content_type);
     mime == "application/octet-stream" || mime == "binary/octet-stream"
 }
 

@@ -331,14 +331,7 @@ fn mean_pool_normalised(
 
 /// The longest prefix of `text` of at most `max_bytes` bytes that ends on a char boundary.
 fn cut_at_char_boundary(text: &str, max_bytes: usize) -> &str {
-    if text.len() <= max_bytes {
-        return text;
-    }
-    let mut end = max_bytes;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
+    &text[..text.floor_char_boundary(max_bytes)]
 }
 
 /// A session whose previous user panicked is still usable: a run leaves no state behind.

@@ -11,7 +11,7 @@ pub fn from_declared_tag(tag: &str) -> Option<String> {
 /// Detects the language of `text`; `None` when the text is too short or the guess unreliable.
 pub fn detect(text: &str) -> Option<String> {
     // whatlang reads the whole input; a few kilobytes are plenty and keep big pages cheap
-    let sample = prefix_at_char_boundary(text, 4096);
+    let sample = &text[..text.floor_char_boundary(4096)];
     if sample.split_whitespace().count() < 3 {
         return None;
     }
@@ -20,17 +20,6 @@ pub fn detect(text: &str) -> Option<String> {
         return None;
     }
     iso_639_1(info.lang()).map(str::to_string)
-}
-
-fn prefix_at_char_boundary(text: &str, max_bytes: usize) -> &str {
-    if text.len() <= max_bytes {
-        return text;
-    }
-    let mut end = max_bytes;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 /// whatlang speaks ISO 639-3; the payload and the rest of the worker use ISO 639-1.

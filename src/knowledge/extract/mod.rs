@@ -105,15 +105,23 @@ impl Document {
 
 /// Extracts a fetched response by its `Content-Type` (parameters such as `charset` allowed).
 /// `url` is used for the fallback title.
+/// The media type of a `Content-Type` value, lower-cased, without parameters
+/// (`"Text/HTML; charset=utf-8"` is `"text/html"`).
+pub fn mime_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
 pub fn extract_bytes(
     bytes: &[u8],
     content_type: Option<&str>,
     url: &str,
 ) -> Result<Document, ExtractError> {
-    let mime = content_type
-        .and_then(|value| value.split(';').next())
-        .map(|value| value.trim().to_ascii_lowercase())
-        .unwrap_or_default();
+    let mime = mime_type(content_type.unwrap_or(""));
     match mime.as_str() {
         "text/html" | "application/xhtml+xml" | "" => {
             Ok(extract_html_bytes(bytes, content_type, url))

@@ -130,6 +130,34 @@ impl QdrantServerStore {
 
     /// Creates the collection and its payload indexes if they do not exist, and checks an
     /// existing one has the right vectors. Runs once per store; later calls return at once.
+    /// The given payload fields of every point matching `filter`, page by page.
+    async fn scroll_all(
+        &self,
+        filter: Filter,
+        fields: &[&str],
+    ) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, StoreError> {
+        let fields: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+        let mut rows = Vec::new();
+        let mut offset: Option<PointId> = None;
+        loop {
+            let mut request = ScrollPointsBuilder::new(&self.collection)
+                .filter(filter.clone())
+                .limit(PAGE)
+                .with_payload(PayloadIncludeSelector::new(fields.clone()))
+                .with_vectors(false);
+            if let Some(offset) = offset.take() {
+                request = request.offset(offset);
+            }
+            let response = self.client.scroll(request).await.map_err(client_err)?;
+            rows.extend(response.result.into_iter().map(|p| to_json(p.payload)));
+            match response.next_page_offset {
+                Some(next) => offset = Some(next),
+                None => break,
+            }
+        }
+        Ok(rows)
+    }
+
     pub async fn ensure_collection(&self) -> Result<(), StoreError> {
         self.ready
             .get_or_try_init(|| self.create_or_check())
@@ -429,52 +457,18 @@ impl VectorStore for QdrantServerStore {
     async fn pages(&self, tenant_id: &str, source_id: &str) -> Result<Vec<PageRecord>, StoreError> {
         require_tenant(tenant_id)?;
         self.ensure_collection().await?;
-        let filter = scope(tenant_id, Some(source_id), None);
-        let fields: Vec<String> = PAGE_FIELDS.iter().map(|f| (*f).to_owned()).collect();
-        let mut rows = Vec::new();
-        let mut offset: Option<PointId> = None;
-        loop {
-            let mut request = ScrollPointsBuilder::new(&self.collection)
-                .filter(filter.clone())
-                .limit(PAGE)
-                .with_payload(PayloadIncludeSelector::new(fields.clone()))
-                .with_vectors(false);
-            if let Some(offset) = offset.take() {
-                request = request.offset(offset);
-            }
-            let response = self.client.scroll(request).await.map_err(client_err)?;
-            rows.extend(response.result.into_iter().map(|p| to_json(p.payload)));
-            match response.next_page_offset {
-                Some(next) => offset = Some(next),
-                None => break,
-            }
-        }
+        let rows = self
+            .scroll_all(scope(tenant_id, Some(source_id), None), &PAGE_FIELDS)
+            .await?;
         Ok(fold_pages(rows))
     }
 
     async fn chunks(&self, tenant_id: &str) -> Result<Vec<ChunkPayload>, StoreError> {
         require_tenant(tenant_id)?;
         self.ensure_collection().await?;
-        let filter = scope(tenant_id, None, None);
-        let fields: Vec<String> = super::ALL_FIELDS.iter().map(|f| (*f).to_owned()).collect();
-        let mut rows = Vec::new();
-        let mut offset: Option<PointId> = None;
-        loop {
-            let mut request = ScrollPointsBuilder::new(&self.collection)
-                .filter(filter.clone())
-                .limit(PAGE)
-                .with_payload(PayloadIncludeSelector::new(fields.clone()))
-                .with_vectors(false);
-            if let Some(offset) = offset.take() {
-                request = request.offset(offset);
-            }
-            let response = self.client.scroll(request).await.map_err(client_err)?;
-            rows.extend(response.result.into_iter().map(|p| to_json(p.payload)));
-            match response.next_page_offset {
-                Some(next) => offset = Some(next),
-                None => break,
-            }
-        }
+        let rows = self
+            .scroll_all(scope(tenant_id, None, None), &super::ALL_FIELDS)
+            .await?;
         Ok(super::parse_payloads(rows))
     }
 

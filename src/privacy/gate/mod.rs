@@ -137,7 +137,7 @@ pub struct Gate {
     config: OpenAiConfig,
     redactor: Arc<Redactor>,
     audit: Arc<AuditLog>,
-    tokens: Option<tiktoken_rs::CoreBPE>,
+    tokens: &'static tiktoken_rs::CoreBPE,
 }
 
 impl Gate {
@@ -147,7 +147,7 @@ impl Gate {
             config: config.clone(),
             redactor,
             audit,
-            tokens: tiktoken_rs::cl100k_base().ok(),
+            tokens: tiktoken_rs::cl100k_base_singleton(),
         }
     }
 
@@ -217,11 +217,7 @@ impl Gate {
                     usage.prompt_tokens += u.prompt_tokens;
                 }
                 Err(err) => {
-                    let failed = Usage {
-                        prompt_tokens: usage.prompt_tokens,
-                        ..usage.clone()
-                    };
-                    self.record(call, &self.config.embedding_model, &failed, Some(err.kind))?;
+                    self.record(call, &self.config.embedding_model, &usage, Some(err.kind))?;
                     return Err(GateError::Provider {
                         kind: err.kind,
                         message: err.message,
@@ -354,9 +350,7 @@ impl Gate {
     }
 
     fn count(&self, text: &str) -> u64 {
-        self.tokens.as_ref().map_or(text.len() as u64 / 4, |bpe| {
-            bpe.encode_ordinary(text).len() as u64
-        })
+        self.tokens.encode_ordinary(text).len() as u64
     }
 }
 

@@ -2,20 +2,12 @@
 
 /// The largest char boundary `<= i` (clamped to the text).
 pub(super) fn floor_boundary(text: &str, i: usize) -> usize {
-    let mut i = i.min(text.len());
-    while !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
+    text.floor_char_boundary(i.min(text.len()))
 }
 
 /// The smallest char boundary `>= i` (clamped to the text).
 pub(super) fn ceil_boundary(text: &str, i: usize) -> usize {
-    let mut i = i.min(text.len());
-    while !text.is_char_boundary(i) {
-        i += 1;
-    }
-    i
+    text.ceil_char_boundary(i.min(text.len()))
 }
 
 /// The char just before byte `i`, if any.

@@ -147,16 +147,7 @@ async fn run(external: bool, env: &[(&str, &str)]) {
         let event = &by_id[id];
         assert_eq!(event["type"], "lead.processed", "{event}");
         let result = &event["result"];
-        for field in [
-            "language",
-            "category",
-            "spam",
-            "sentiment",
-            "urgency",
-            "summary",
-            "extracted",
-            "route",
-        ] {
+        for field in crate::support::LEAD_RESULT_FIELDS {
             assert!(
                 !result[field].is_null(),
                 "{id}: {field} missing in {result}"

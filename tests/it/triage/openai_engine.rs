@@ -143,16 +143,7 @@ async fn process(h: &Harness, tenant: &Arc<TenantSettings>) -> (Value, Value) {
 }
 
 fn assert_valid(result: &Value) {
-    for field in [
-        "language",
-        "category",
-        "spam",
-        "sentiment",
-        "urgency",
-        "summary",
-        "extracted",
-        "route",
-    ] {
+    for field in crate::support::LEAD_RESULT_FIELDS {
         assert!(!result[field].is_null(), "{field} missing: {result}");
     }
     let destination = result["route"]["destination"].as_str().unwrap_or("");

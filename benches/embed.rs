@@ -90,11 +90,10 @@ fn main() {
         .fold(f32::MAX, f32::min);
     let ours = texts.len() as f64 / best;
     println!(
-        "texts={} threads={} batch={} | jambo-worker (ort {}) {:.1} chunks/s | {} {:.1} chunks/s (threads={}) | ratio {:.2}x | min cosine {:.6} | peak RSS {} MiB",
+        "texts={} threads={} batch={} | jambo-worker (ort load-dynamic) {:.1} chunks/s | {} {:.1} chunks/s (threads={}) | ratio {:.2}x | min cosine {:.6} | peak RSS {} MiB",
         texts.len(),
         threads,
         reference.batch_size,
-        "load-dynamic",
         ours,
         reference.engine,
         reference.chunks_per_second,

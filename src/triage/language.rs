@@ -71,6 +71,11 @@ pub fn detect_language_among(text: &str, allow: &[&str]) -> Language {
         (_, Some(q)) if short && cue_hits > cue_second => {
             (q, (0.45 + 0.15 * cue_hits.min(3) as f64).min(0.9))
         }
+        // trigrams of a short question are easily fooled ("How do I export my contacts?" looks
+        // Portuguese to them); two or more cue words of one language and none of another win
+        (Some((t, c)), Some(q)) if t != q && cue_hits >= 2 && cue_second == 0 && c < 0.8 => {
+            (q, 0.6)
+        }
         (Some((t, c)), _) if !short && c >= 0.25 => (t, c),
         // longer text whose trigrams are unsure: decisive cues take over
         (_, Some(q)) if cue_hits >= 2 && cue_hits >= 2 * cue_second => (q, 0.5),
@@ -375,5 +380,17 @@ mod tests {
         assert_eq!(detect_language("Muchas gracias").code, "es");
         assert_eq!(detect_language("").code, "und");
         assert_eq!(detect_language("1234 !!!").code, "und");
+    }
+
+    #[test]
+    fn short_english_questions() {
+        for q in [
+            "How do I export my contacts?",
+            "How do I export my contacts to a CSV file?",
+            "Can I change my plan later?",
+            "Where can I find my invoices?",
+        ] {
+            assert_eq!(detect_language(q).code, "en", "{q}");
+        }
     }
 }

@@ -315,7 +315,7 @@ pub fn minimize(
     let mut d = vec![0f32; n];
     let mut x_new = vec![0f32; n];
     let mut g_new = vec![0f32; n];
-    let mut alpha = vec![0f64; HISTORY];
+    let mut alpha = [0f64; HISTORY];
     for _ in 0..max_iter {
         // two-loop recursion: d = -H g
         d.copy_from_slice(&g);

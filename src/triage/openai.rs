@@ -194,6 +194,15 @@ impl<'a> Session<'a> {
     }
 }
 
+/// What a reply is drafted for: the customer's question, the conversation it came from, the
+/// sender's name when known and the language to answer in.
+struct ReplyAsk<'a> {
+    question: &'a str,
+    conversation: &'a str,
+    name: Option<&'a str>,
+    language: &'a str,
+}
+
 /// The OpenAI-compatible engine.
 pub struct OpenAiEngine {
     local: Arc<LocalEngine>,
@@ -270,11 +279,14 @@ impl OpenAiEngine {
         session: &mut Session<'_>,
         tenant: &Arc<TenantSettings>,
         job_id: &str,
-        question: &str,
-        conversation: &str,
-        name: Option<&str>,
-        language: &str,
+        ask: ReplyAsk<'_>,
     ) -> Result<Option<(Value, Vec<Citation>)>, TriageError> {
+        let ReplyAsk {
+            question,
+            conversation,
+            name,
+            language,
+        } = ask;
         let knowledge = self.local.knowledge();
         let (hits, _) = knowledge
             .search(tenant, job_id, question, None, 5, SearchMode::Hybrid)
@@ -548,10 +560,12 @@ impl TriageEngine for OpenAiEngine {
                     &mut session,
                     job.tenant,
                     job.job_id,
-                    &question,
-                    &message,
-                    name.as_deref(),
-                    &language,
+                    ReplyAsk {
+                        question: &question,
+                        conversation: &message,
+                        name: name.as_deref(),
+                        language: &language,
+                    },
                 )
                 .await?
             {
@@ -604,10 +618,12 @@ impl TriageEngine for OpenAiEngine {
                 &mut session,
                 job.tenant,
                 job.job_id,
-                &question.text,
-                &conversation,
-                question.name.as_deref(),
-                &question.language,
+                ReplyAsk {
+                    question: &question.text,
+                    conversation: &conversation,
+                    name: question.name.as_deref(),
+                    language: &question.language,
+                },
             )
             .await?
         {

@@ -409,7 +409,7 @@ pub fn signals(input: &SpamInput<'_>) -> Signals {
         .map(|(k, v)| (*k, cut_chars(v.trim(), 1000).to_lowercase()))
         .filter(|(_, v)| v.chars().count() >= 2)
         .collect();
-    values.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+    values.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(b.0)));
     let same: Vec<&str> = values
         .windows(2)
         .filter(|w| w[0].1 == w[1].1)

@@ -45,9 +45,12 @@ pub struct LocalMiniLm {
 struct Inner {
     tokenizer: Tokenizer,
     /// One session per parallel batch. `Session::run` needs `&mut`, so each session is behind
-    /// a mutex; worker `i` of every call only ever locks session `i`, so concurrent calls
+    /// a mutex; a thread holds at most one session at a time (worker `i` of a call locks
+    /// session `i`; a one-batch call a free one, else the next in turn), so concurrent calls
     /// queue per session and cannot deadlock.
     sessions: Vec<Mutex<Session>>,
+    /// Round-robin turn for one-batch calls that find no free session.
+    next_session: AtomicUsize,
     config: LocalMiniLmConfig,
     pad_id: i64,
 }
@@ -112,6 +115,7 @@ impl LocalMiniLm {
             inner: Arc::new(Inner {
                 tokenizer,
                 sessions,
+                next_session: AtomicUsize::new(0),
                 config,
                 pad_id,
             }),
@@ -194,7 +198,16 @@ impl Inner {
     ) -> Result<Vec<Vec<Vec<f32>>>, EmbedError> {
         let workers = self.sessions.len().min(batches.len());
         if workers <= 1 {
-            let mut session = lock(&self.sessions[0]);
+            // a small call (one lead's text) takes a free session, so concurrent jobs use every
+            // core instead of queueing on the first session
+            let mut session = self
+                .sessions
+                .iter()
+                .find_map(|s| s.try_lock().ok())
+                .unwrap_or_else(|| {
+                    let turn = self.next_session.fetch_add(1, Ordering::Relaxed);
+                    lock(&self.sessions[turn % self.sessions.len()])
+                });
             return batches
                 .iter()
                 .map(|batch| self.run_batch(&mut session, batch, encodings))

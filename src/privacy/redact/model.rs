@@ -56,7 +56,7 @@ impl ModelTierConfig {
     pub fn from_cache(cache: &ModelCache) -> Option<Self> {
         let files = cache.rampart().ok()?;
         let library = cache.onnxruntime_library().ok()?;
-        files.dir.join("config.json").is_file().then(|| Self {
+        files.dir.join("config.json").is_file().then_some(Self {
             model_dir: files.dir,
             onnxruntime_library: library,
             threshold: 0.5,

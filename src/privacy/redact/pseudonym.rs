@@ -94,7 +94,18 @@ impl Pseudonymizer {
     /// [`MAX_ROUNDS`] times, until nothing new turns up: redacting redacted text changes nothing.
     /// A later round's value may contain an earlier placeholder; restore expands it recursively.
     pub fn redact(&mut self, redactor: &Redactor, text: &str) -> Redacted {
-        let (mut result, outs) = self.replace_tracked(text, redactor.detect(text));
+        self.redact_detected(redactor, text, redactor.detect(text))
+    }
+
+    /// [`Pseudonymizer::redact`] with the first round's entities already detected (the stream
+    /// detects them with the previous window as context); the later rounds are the same.
+    pub(super) fn redact_detected(
+        &mut self,
+        redactor: &Redactor,
+        text: &str,
+        entities: Vec<Entity>,
+    ) -> Redacted {
+        let (mut result, outs) = self.replace_tracked(text, entities);
         // per round: the round's entities (in its input) and their placeholders' spans in its output
         let mut rounds = vec![(result.entities.clone(), outs)];
         for _ in 1..MAX_ROUNDS {
@@ -152,12 +163,7 @@ impl Pseudonymizer {
     }
 
     /// Replaces the given entities (sorted, non-overlapping, as [`Redactor::detect`] returns
-    /// them) with placeholders.
-    pub(super) fn replace(&mut self, text: &str, entities: Vec<Entity>) -> Redacted {
-        self.replace_tracked(text, entities).0
-    }
-
-    /// [`Pseudonymizer::replace`], also returning where each placeholder sits in the output.
+    /// them) with placeholders, also returning where each placeholder sits in the output.
     fn replace_tracked(
         &mut self,
         text: &str,

@@ -59,16 +59,23 @@ pub fn redact_stream<R: Read, W: Write>(
         } else {
             safe_cut(&window, written, &entities)
         };
+        // An entity that starts in the context (already written) but reaches into the new text
+        // is clipped to its new part: the context may give the model a span the previous window
+        // did not see whole, and what is not yet written can still be protected.
         let own: Vec<Entity> = entities
             .into_iter()
-            .filter(|e| e.start >= written && e.end <= cut)
+            .filter(|e| e.end > written && e.start < cut)
             .map(|e| Entity {
-                start: e.start - written,
-                end: e.end - written,
+                start: e.start.max(written) - written,
+                end: e.end.min(cut) - written,
                 ..e
             })
+            .filter(|e| e.start < e.end)
             .collect();
-        let redacted = pseudonymizer.replace(window.get(written..cut).unwrap_or(""), own);
+        // later rounds as in `Pseudonymizer::redact`: a name half-replaced in the first round
+        // ("<PERSON_3> Solberg") is found whole on the second
+        let redacted =
+            pseudonymizer.redact_detected(redactor, window.get(written..cut).unwrap_or(""), own);
         writer.write_all(redacted.text.as_bytes())?;
         for (kind, n) in redacted.counts_by_type {
             *summary.counts_by_type.entry(kind).or_insert(0) += n;

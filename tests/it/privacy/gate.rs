@@ -184,8 +184,8 @@ async fn chat_is_redacted_store_follows_consent_and_reply_is_restored() {
             .iter()
             .all(|r| r.outcome == Outcome::Ok && r.completion_tokens == 7)
     );
-    assert_eq!(records[0].provider_may_store, false);
-    assert_eq!(records[1].provider_may_store, true);
+    assert!(!records[0].provider_may_store);
+    assert!(records[1].provider_may_store);
 }
 
 #[tokio::test]

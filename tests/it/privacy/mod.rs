@@ -2,3 +2,4 @@
 //! (wiremock), audit records, erasure and retention.
 
 mod gate;
+mod lifecycle;

@@ -8,7 +8,7 @@
 //! a stride so every category appears), sent as form leads of one tenant whose 11 categories are
 //! configured with 5 examples each (rows not among the leads). Embedding-only is measured two
 //! ways on the same texts: batches of 32 over both sessions (the best the model can do) and one
-//! text per call with the worker's lead concurrency (8), as the worker calls it. The worker's
+//! text per call with the worker's lead concurrency (32), as the worker calls it. The worker's
 //! rate is counted from its first result to its last, so process start, model loading and the
 //! tenant's category training are not in it (they are printed apart).
 
@@ -41,17 +41,11 @@ async fn main() {
 
     let rows =
         jambo_worker::eval::classify::read_csv(&dataset()).unwrap_or_else(|e| fail("data", e));
-    let header = rows.first().cloned().unwrap_or_default();
-    let col = |name: &str| {
-        header
-            .iter()
-            .position(|h| h == name)
-            .unwrap_or_else(|| fail("data", format!("no column {name}")))
-    };
-    let (text_col, cat_col) = (col("instruction"), col("category"));
+    // columns: context, role, instruction, intent, entity_type, entity_value, start_offset,
+    // end_offset, category, tags, response (read_csv drops the header row)
+    let (text_col, cat_col) = (2, 8);
     let rows: Vec<(String, String)> = rows
         .iter()
-        .skip(1)
         .filter_map(|r| Some((r.get(text_col)?.clone(), r.get(cat_col)?.clone())))
         .filter(|(t, c)| !t.trim().is_empty() && !c.is_empty())
         .collect();
@@ -87,7 +81,7 @@ async fn main() {
 
     let started = Instant::now();
     let queue = Arc::new(std::sync::Mutex::new(texts.clone().into_iter()));
-    let tasks: Vec<_> = (0..8)
+    let tasks: Vec<_> = (0..32)
         .map(|_| {
             let (model, queue) = (model.clone(), queue.clone());
             tokio::spawn(async move {
@@ -174,7 +168,7 @@ async fn main() {
     println!(
         "leads={} (processed {processed}, other results {failed}, worker {status})\n\
          embedding only, batches of 32:      {batched:.1} texts/s\n\
-         embedding only, 1 per call x 8:     {one_by_one:.1} texts/s\n\
+         embedding only, 1 per call x 32:    {one_by_one:.1} texts/s\n\
          jambo-worker run (local engine):    {rate:.1} leads/s (first result after {warmup:.2}s)\n\
          leads/s / embedding-only: {:.2} (batched), {:.2} (one per call)\n\
          bench peak RSS {} MiB (the worker is a separate process)",

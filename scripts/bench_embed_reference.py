@@ -28,7 +28,7 @@ CACHE_HOME = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "j
 MODEL_CACHE = Path(os.environ.get("JAMBO_MODEL_CACHE", CACHE_HOME / "models"))
 VENV = Path(os.environ.get("JAMBO_BENCH_VENV", CACHE_HOME / "bench-venv"))
 REQUIREMENTS = ["onnxruntime==1.31.1", "tokenizers==0.22.2", "numpy==2.4.6"]
-CRANFIELD = Path(__file__).resolve().parent.parent.parent.parent / "shared/datasets/cranfield/cran.all.1400"
+CRANFIELD = Path(__file__).resolve().parent.parent.parent / "shared/datasets/cranfield/cran.all.1400"
 MAX_TOKENS = 256
 
 

@@ -246,7 +246,7 @@ impl Default for RawAmqp {
 impl Default for RawWorker {
     fn default() -> Self {
         let concurrency = [
-            ("lead", 8),
+            ("lead", 32),
             ("reply", 4),
             ("source", 1),
             ("contact", 2),

@@ -41,12 +41,23 @@ pub fn environment(library: &Path) -> Result<Environment, EmbedError> {
     Ok(environment)
 }
 
+/// How a session allocates the tensors of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allocation {
+    /// ONNX Runtime's CPU arena: buffers are kept for the next run. Faster (no page faults per
+    /// run) and bounded by the largest batch shape, so for small batches only.
+    Arena,
+    /// Plain malloc/free per run: for large or rare batches whose peak should not stay resident.
+    PerRun,
+}
+
 /// Opens `model` with `intra_threads` threads for the operators of one run and no
 /// inter-operator parallelism (these BERT graphs are a chain, it would only add threads).
 pub fn session(
     environment: &Environment,
     model: &Path,
     intra_threads: usize,
+    allocation: Allocation,
 ) -> Result<Session, EmbedError> {
     let load_error = |message: String| EmbedError::ModelLoad {
         path: model.to_path_buf(),
@@ -62,9 +73,12 @@ pub fn session(
         // shape keeps a buffer set for each, so peak RSS grows with the number of shapes seen.
         .with_memory_pattern(false)
         .map_err(|err| load_error(err.to_string()))?
-        // The CPU arena keeps the largest buffers any batch ever needed and never returns them:
-        // with varying batch shapes that was most of a 1.8 GB peak. Plain malloc/free instead.
-        .with_execution_providers([ort::ep::CPU::default().with_arena_allocator(false).build()])
+        // The CPU arena keeps the largest buffers any batch ever needed and never returns them
+        // (batches of 32 texts of 256 tokens: 1.5 GB in one process); without it every run
+        // page-faults its buffers afresh (about 30% slower with one thread here).
+        .with_execution_providers([ort::ep::CPU::default()
+            .with_arena_allocator(allocation == Allocation::Arena)
+            .build()])
         .map_err(|err| load_error(err.to_string()))?;
     builder
         .commit_from_file(model)

@@ -159,7 +159,15 @@ impl ModelTagger {
         let environment = onnx_runtime::environment(&config.onnxruntime_library)?;
         let model_path = config.model_dir.join("model_q4.onnx");
         let sessions = (0..config.sessions.max(1))
-            .map(|_| onnx_runtime::session(&environment, &model_path, 1).map(Mutex::new))
+            .map(|_| {
+                onnx_runtime::session(
+                    &environment,
+                    &model_path,
+                    1,
+                    onnx_runtime::Allocation::PerRun,
+                )
+                .map(Mutex::new)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             tokenizer,

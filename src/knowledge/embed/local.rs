@@ -5,12 +5,12 @@
 //! the tokenizer.json itself says 128 and pads to 128, both overridden here), mean pooling over
 //! the attention mask, L2 normalisation, 384 dimensions.
 //!
-//! Throughput: texts are sorted by token count and cut into batches that are padded only to
-//! their own longest text (as sentence-transformers' `encode` does), and batches run in
-//! parallel on several single-threaded sessions, one per core (faster than one session with
-//! several intra-op threads on this machine: see NOTES.md). Concurrent one-text calls (a
-//! triage job each) are coalesced into shared runs by one thread, without waiting for company.
-//! Owns no I/O beyond loading files.
+//! Throughput: texts are sorted by token count and cut into runs of at most `batch_size` texts
+//! and `batch_tokens` padded tokens, each padded only to its own longest text (as
+//! sentence-transformers' `encode` does), and runs go in parallel on several single-threaded
+//! sessions, one per core (faster than one session with several intra-op threads on this
+//! machine: see NOTES.md). Concurrent one-text calls (a triage job each) are coalesced into
+//! shared runs by one thread, without waiting for company. Owns no I/O beyond loading files.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;
@@ -30,8 +30,12 @@ type NumberedBatch = (usize, Vec<Vec<f32>>);
 /// How the local model runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalMiniLmConfig {
-    /// Texts per model run.
+    /// Texts per model run, at most.
     pub batch_size: usize,
+    /// Padded tokens per model run, at most (rows times the longest text's tokens; a text
+    /// longer than this runs alone). Bounds the activations a run, and so the session's memory
+    /// arena, needs: long chunks run two or three at a time, short leads many at a time.
+    pub batch_tokens: usize,
     /// Longest input in tokens, special tokens included; longer texts are truncated.
     pub max_tokens: usize,
     /// Batches run at the same time, each on its own single-threaded session.
@@ -70,9 +74,11 @@ impl LocalMiniLmConfig {
     /// The defaults for a machine with `cores` cores: one single-threaded batch per core.
     pub fn for_cores(cores: usize) -> Self {
         LocalMiniLmConfig {
-            // 8 texts per run: as fast as 32 or faster on this CPU, and a quarter of the
-            // activation memory the arena keeps (see README, Knowledge: embeddings)
+            // On this CPU runs of 1-8 texts embed long texts as fast per text as runs of 32 and
+            // short ones faster (525 vs 429 Bitext requests/s), and the arena keeps the
+            // largest run's activations (see README, Knowledge: measured)
             batch_size: 8,
+            batch_tokens: 512,
             max_tokens: 256,
             parallel_batches: cores.max(1),
             threads_per_batch: 1,
@@ -211,6 +217,27 @@ impl LocalMiniLm {
     }
 }
 
+/// Cuts `order` (indices into `lengths`, the texts' token counts, longest first) into runs of
+/// at most `rows` texts and `tokens` padded tokens (each run is padded to its first, longest
+/// text).
+fn token_batches<'a>(
+    order: &'a [usize],
+    lengths: &[usize],
+    rows: usize,
+    tokens: usize,
+) -> Vec<&'a [usize]> {
+    let mut batches = Vec::new();
+    let mut start = 0;
+    while start < order.len() {
+        let longest = lengths.get(order[start]).copied().unwrap_or(1).max(1);
+        let fit = (tokens / longest).clamp(1, rows.max(1));
+        let end = (start + fit).min(order.len());
+        batches.push(&order[start..end]);
+        start = end;
+    }
+    batches
+}
+
 /// The coalescing thread: runs until the model is dropped (its sender goes with it).
 fn coalesce(inner: &std::sync::Weak<Inner>, requests: &std_mpsc::Receiver<Single>) {
     while let Ok(first) = requests.recv() {
@@ -226,9 +253,7 @@ fn coalesce(inner: &std::sync::Weak<Inner>, requests: &std_mpsc::Receiver<Single
             }
         }
         let (texts, replies): (Vec<String>, Vec<_>) = waiting.into_iter().unzip();
-        // an even share per session, so a round of three texts uses both cores
-        let per_batch = texts.len().div_ceil(inner.sessions.len());
-        match inner.embed_in_batches(&texts, per_batch) {
+        match inner.embed(&texts) {
             Ok(vectors) => {
                 for (reply, vector) in replies.into_iter().zip(vectors) {
                     let _ = reply.send(Ok(vector));
@@ -245,8 +270,11 @@ fn coalesce(inner: &std::sync::Weak<Inner>, requests: &std_mpsc::Receiver<Single
 }
 
 impl Inner {
+    /// Embeds `texts`, at least one run per session when there are enough texts (a call of
+    /// three short texts uses both cores, not one run of three).
     fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        self.embed_in_batches(texts, self.config.batch_size)
+        let share = texts.len().div_ceil(self.sessions.len().max(1));
+        self.embed_in_batches(texts, self.config.batch_size.min(share.max(1)))
     }
 
     /// Embeds `texts` in model runs of at most `batch_size` texts.
@@ -270,7 +298,8 @@ impl Inner {
         // Longest first, so each batch pads little; `order[k]` is the input index of the k-th.
         let mut order: Vec<usize> = (0..encodings.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(encodings[i].len()));
-        let batches: Vec<&[usize]> = order.chunks(batch_size.max(1)).collect();
+        let lengths: Vec<usize> = encodings.iter().map(Encoding::len).collect();
+        let batches = token_batches(&order, &lengths, batch_size, self.config.batch_tokens);
 
         let batch_vectors = self.run_batches(&batches, &encodings)?;
 
@@ -450,6 +479,21 @@ fn lock(session: &Mutex<Session>) -> MutexGuard<'_, Session> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_hold_few_long_texts_and_many_short_ones() {
+        let lengths = [256, 256, 256, 200, 16, 16, 16, 16, 16, 8];
+        let order: Vec<usize> = (0..lengths.len()).collect();
+        let runs: Vec<usize> = token_batches(&order, &lengths, 4, 512)
+            .iter()
+            .map(|r| r.len())
+            .collect();
+        assert_eq!(runs, vec![2, 2, 4, 2]);
+        // a text longer than the budget runs alone; nothing is lost
+        let runs = token_batches(&[0, 1], &[900, 10], 8, 512);
+        assert_eq!(runs, vec![&[0][..], &[1][..]]);
+        assert!(token_batches(&[], &[], 8, 512).is_empty());
+    }
 
     #[test]
     fn mean_pool_ignores_padding_and_normalises() {

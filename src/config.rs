@@ -793,7 +793,7 @@ mod tests {
         let config = load(None, &[]).unwrap();
         assert_eq!(config.data_dir, PathBuf::from("./data"));
         assert_eq!(config.worker.max_body_bytes, 1 << 20);
-        assert_eq!(config.worker.concurrency[&Family::Lead], 8);
+        assert_eq!(config.worker.concurrency[&Family::Lead], 32);
     }
 
     #[test]

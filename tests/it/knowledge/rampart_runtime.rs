@@ -29,7 +29,13 @@ fn rampart_runs_one_forward_pass_next_to_the_embedder() {
 
     let files = cache.rampart().unwrap();
     let environment = onnx_runtime::environment(&cache.onnxruntime_library().unwrap()).unwrap();
-    let mut session = onnx_runtime::session(&environment, &files.model, 1).expect("rampart loads");
+    let mut session = onnx_runtime::session(
+        &environment,
+        &files.model,
+        1,
+        onnx_runtime::Allocation::PerRun,
+    )
+    .expect("rampart loads");
     let tokenizer = Tokenizer::from_file(&files.tokenizer).expect("rampart tokenizer loads");
 
     let text = "Hi, my name is Maria Gonzalez and I live at 42 Elm Street, Springfield.";

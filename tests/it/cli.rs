@@ -138,23 +138,14 @@ fn demo_runs_on_embedded_defaults() {
 
 #[test]
 fn redact_prints_placeholders_and_byte_offsets_into_the_input() {
-    use std::io::Write;
     let input =
         "Grüße, ich bin Anna Schmidt: anna.schmidt@example.de, IBAN DE89 3704 0044 0532 0130 00";
-    let mut child = Command::new(worker_binary())
-        .args(["--json", "redact", "-"])
-        .env("JAMBO__LOG__LEVEL", "error")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = crate::support::output_with_stdin(
+        Command::new(worker_binary())
+            .args(["--json", "redact", "-"])
+            .env("JAMBO__LOG__LEVEL", "error"),
+        input.as_bytes(),
+    );
     assert_eq!(output.status.code(), Some(0));
     let out: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let text = out["text"].as_str().unwrap();

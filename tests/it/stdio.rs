@@ -1,27 +1,23 @@
 //! The embedded queue through the binary: JSONL jobs on stdin, JSONL results on stdout.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::support::{job, work, worker_binary, write_tenant};
+use crate::support::{job, output_with_stdin, work, worker_binary, write_tenant};
 
 fn run_stdin(data_dir: &std::path::Path, input: &[u8]) -> (Vec<Value>, std::process::ExitStatus) {
     write_tenant(&data_dir.join("tenants"));
-    let mut child = Command::new(worker_binary())
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("run")
-        .env("JAMBO__WORKER__TEST_JOBS", "true")
-        .env("JAMBO__AMQP__RETRY_BASE_MS", "10")
-        .env("JAMBO__LOG__LEVEL", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start worker");
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let output = child.wait_with_output().expect("worker output");
+    let output = output_with_stdin(
+        Command::new(worker_binary())
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("run")
+            .env("JAMBO__WORKER__TEST_JOBS", "true")
+            .env("JAMBO__AMQP__RETRY_BASE_MS", "10")
+            .env("JAMBO__LOG__LEVEL", "warn"),
+        input,
+    );
     let events = String::from_utf8(output.stdout)
         .expect("UTF-8 output")
         .lines()

@@ -351,6 +351,23 @@ pub struct WorkerProcess {
     pub child: Child,
 }
 
+/// Runs `command` with `input` on its stdin (closed after it) and its stdout captured.
+pub fn output_with_stdin(command: &mut Command, input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the worker binary");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(input)
+        .expect("write stdin");
+    child.wait_with_output().expect("worker output")
+}
+
 pub fn worker_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_jambo-worker"))
 }

@@ -1,14 +1,13 @@
 //! Training export and retention through the binary: what leaves in `export-training` and what
 //! the retention sweep removes from the data dir.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::worker_binary;
+use crate::support::{output_with_stdin, worker_binary};
 
 const EMAIL: &str = "maria.lopez@agrotech.example";
 const PHONE: &str = "+1 (415) 555-0132";
@@ -49,24 +48,12 @@ fn export_holds_only_opted_in_tenants_and_no_pii() {
     let data = tempfile::tempdir().unwrap();
     write_tenants(&data.path().join("tenants"));
 
-    let mut child = worker(data.path())
-        .arg("run")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
     let input = format!(
         "{}\n{}\n",
         lead_job("in-1", "t-in"),
         lead_job("out-1", "t-out")
     );
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = output_with_stdin(worker(data.path()).arg("run"), input.as_bytes());
     assert!(output.status.success());
     let processed = String::from_utf8_lossy(&output.stdout)
         .lines()

@@ -1,9 +1,12 @@
-//! Property tests of the redactor's contract: never panics, restore(redact(x)) == x, redacting
-//! redacted text changes nothing, offsets are valid char-boundary spans.
+//! Property tests of the redactor's contract: never panics, restore(redact(x)) == x (also for
+//! several texts through one job's pseudonymizer, and for the stream cut in small windows),
+//! redacting redacted text changes nothing, offsets are valid char-boundary spans.
 
 use std::sync::LazyLock;
 
-use jambo_worker::privacy::redact::{Pseudonymizer, Redactor, RedactorConfig, decode_lossy};
+use jambo_worker::privacy::redact::{
+    Pseudonymizer, Redactor, RedactorConfig, StreamWindow, decode_lossy, redact_stream_with,
+};
 use proptest::prelude::*;
 
 static REDACTOR: LazyLock<Redactor> = LazyLock::new(|| Redactor::new(RedactorConfig::default()));
@@ -69,6 +72,29 @@ proptest! {
         let restored = p.restore(&redacted.text);
         prop_assert_eq!(&restored.text, &text);
         prop_assert!(restored.unknown.is_empty());
+    }
+
+    #[test]
+    fn one_job_restores_each_of_its_texts(texts in prop::collection::vec(text(), 1..4)) {
+        // a later text may hold, verbatim, a placeholder an earlier one was given
+        let mut p = Pseudonymizer::new();
+        let mut redacted: Vec<String> = Vec::new();
+        for (i, text) in texts.iter().enumerate() {
+            let pasted = redacted.last().map(String::as_str).unwrap_or("");
+            let text = if i % 2 == 1 { format!("{text} {pasted}") } else { text.clone() };
+            redacted.push(p.redact(&REDACTOR, &text).text);
+            prop_assert_eq!(&p.restore(redacted.last().unwrap()).text, &text);
+        }
+    }
+
+    #[test]
+    fn small_window_streams_restore(text in text(), window in 1usize..600) {
+        let mut p = Pseudonymizer::new();
+        let mut out = Vec::new();
+        let sizes = StreamWindow { window, context: 128 };
+        redact_stream_with(&REDACTOR, &mut p, text.as_bytes(), &mut out, sizes).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        prop_assert_eq!(&p.restore(&out).text, &text);
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub use self::entity::{Entity, EntityType};
 pub use self::model::{ModelError, ModelTierConfig};
 pub use self::names::{NameListError, NameLists};
 pub use self::pseudonym::{Pseudonymizer, Redacted, Restored, UnknownPlaceholder};
-pub use self::stream::{StreamSummary, redact_stream};
+pub use self::stream::{StreamSummary, StreamWindow, redact_stream, redact_stream_with};
 
 /// Regions tried, in order, for phone numbers written without an international prefix.
 pub const DEFAULT_PHONE_REGIONS: [&str; 8] = ["US", "CA", "GB", "DE", "FR", "ES", "NL", "IT"];

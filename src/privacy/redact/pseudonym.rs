@@ -9,6 +9,11 @@
 //! foreign strings stay as they were, and anything else placeholder-shaped (invented by the
 //! provider, or mangled: `<PERSON_9>`, `<PERSON 1>`, `PERSON_1`, `[person-1]`) is replaced with
 //! a neutral word and reported, so it never leaks into published text.
+//!
+//! A job redacts several texts with one pseudonymizer (form fields, prompt parts, stream
+//! windows). When a later text holds, verbatim, a placeholder an earlier text was given, that
+//! string is the user's, not ours: it is replaced by a fresh placeholder that restores to the
+//! string itself (not counted as PII), so no placeholder in the output stands for two things.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::LazyLock;
@@ -22,15 +27,17 @@ use super::entity::{Entity, EntityType};
 /// Most detection rounds in one [`Pseudonymizer::redact`] call.
 const MAX_ROUNDS: usize = 3;
 
-/// Anything placeholder-shaped: bracketed in any case and spacing, or bare upper-case with a number.
-static PLACEHOLDER_LIKE: LazyLock<Regex> = LazyLock::new(|| {
+/// Anything placeholder-shaped: bracketed in any case and with a little spacing, or bare
+/// upper-case with a number. Spacing is bounded, so a match is at most about 70 bytes: the stream
+/// keeps more look-ahead than that and never cuts through one.
+pub(super) static PLACEHOLDER_LIKE: LazyLock<Regex> = LazyLock::new(|| {
     let loose: Vec<String> = EntityType::ALL
         .iter()
         .map(|t| t.name().replace('_', r"[\s_\-]?"))
         .collect();
     let bare: Vec<&str> = EntityType::ALL.iter().map(|t| t.name()).collect();
     let pattern = format!(
-        r"(?:<|\[|\{{|\()\s*(?i:({loose}))(?:[\s_\-#]*(\d{{1,9}}))?\s*(?:>|\]|\}}|\))|\b({bare})[_\-]?(\d{{1,9}})\b",
+        r"(?:<|\[|\{{|\()\s{{0,4}}(?i:({loose}))(?:[\s_\-#]{{0,4}}(\d{{1,9}}))?\s{{0,4}}(?:>|\]|\}}|\))|\b({bare})[_\-]?(\d{{1,9}})\b",
         loose = loose.join("|"),
         bare = bare.join("|"),
     );
@@ -80,6 +87,10 @@ pub struct Pseudonymizer {
     reserved: HashSet<(EntityType, u64)>,
     /// Placeholder-like strings that came in with the input; restore keeps them verbatim.
     foreign: HashSet<String>,
+    /// Placeholders issued in a later detection round, whose values can hold earlier
+    /// placeholders: restore expands those values too. First-round values are input text and
+    /// restore verbatim.
+    nested: HashSet<String>,
 }
 
 impl Pseudonymizer {
@@ -105,27 +116,23 @@ impl Pseudonymizer {
         text: &str,
         entities: Vec<Entity>,
     ) -> Redacted {
-        let (mut result, outs) = self.replace_tracked(text, entities);
-        // per round: the round's entities (in its input) and their placeholders' spans in its output
-        let mut rounds = vec![(result.entities.clone(), outs)];
+        let (mut result, spans) = self.replace_tracked(text, entities, true);
+        // per round: the replaced spans in its input and their placeholders' spans in its output
+        let mut rounds = vec![spans];
         for _ in 1..MAX_ROUNDS {
             let current = std::mem::take(&mut result.text);
-            let (again, outs) = self.replace_tracked(&current, redactor.detect(&current));
+            let (again, spans) = self.replace_tracked(&current, redactor.detect(&current), false);
             result.text = again.text;
             if again.entities.is_empty() {
                 break;
             }
             for e in &again.entities {
-                let (start, end) =
-                    rounds
-                        .iter()
-                        .rev()
-                        .fold((e.start, e.end), |(s, en), (ents, outs)| {
-                            (
-                                to_input(s, ents, outs, false),
-                                to_input(en, ents, outs, true),
-                            )
-                        });
+                let (start, end) = rounds
+                    .iter()
+                    .rev()
+                    .fold((e.start, e.end), |(s, en), spans| {
+                        (to_input(s, spans, false), to_input(en, spans, true))
+                    });
                 let swallowed: Vec<Entity> = result
                     .entities
                     .iter()
@@ -145,7 +152,7 @@ impl Pseudonymizer {
             }
             result.counts_by_type.retain(|_, n| *n > 0);
             result.entities.sort_by_key(|e| e.start);
-            rounds.push((again.entities, outs));
+            rounds.push(spans);
         }
         result
     }
@@ -163,20 +170,26 @@ impl Pseudonymizer {
     }
 
     /// Replaces the given entities (sorted, non-overlapping, as [`Redactor::detect`] returns
-    /// them) with placeholders, also returning where each placeholder sits in the output.
+    /// them) with placeholders. Also returns every replaced span: (input span, placeholder's
+    /// output span), in order. `first_round`: `text` is input, not a previous round's output, so
+    /// placeholders of earlier calls found in it are the user's strings (see the module doc).
     fn replace_tracked(
         &mut self,
         text: &str,
         entities: Vec<Entity>,
-    ) -> (Redacted, Vec<(usize, usize)>) {
+        first_round: bool,
+    ) -> (Redacted, Vec<Span>) {
         let existing: Vec<(usize, usize)> = PLACEHOLDER_LIKE
             .find_iter(text)
             .map(|m| (m.start(), m.end()))
             .collect();
+        let mut collisions = Vec::new();
         for &(start, end) in &existing {
             let literal = text.get(start..end).unwrap_or("");
             if !self.value_of.contains_key(literal) {
                 self.reserve(literal);
+            } else if first_round {
+                collisions.push((start, end));
             }
         }
         // an entity wholly inside an existing placeholder is that placeholder, not new PII
@@ -184,21 +197,47 @@ impl Pseudonymizer {
             .into_iter()
             .filter(|e| !existing.iter().any(|&(s, en)| s <= e.start && e.end <= en))
             .collect();
+        // (span, counted as PII); a colliding string that an entity overlaps goes with the entity
+        let mut replacements: Vec<(Entity, bool)> = entities.iter().map(|e| (*e, true)).collect();
+        for (start, end) in collisions {
+            if entities.iter().any(|e| e.start < end && start < e.end) {
+                continue;
+            }
+            let kind = PLACEHOLDER_LIKE
+                .captures(text.get(start..end).unwrap_or(""))
+                .and_then(|c| placeholder_kind(&c))
+                .unwrap_or(EntityType::Person);
+            let span = Entity {
+                kind,
+                start,
+                end,
+                score: 1.0,
+            };
+            replacements.push((span, false));
+        }
+        replacements.sort_by_key(|(e, _)| e.start);
 
         let mut out = String::with_capacity(text.len());
+        let mut replaced = Vec::with_capacity(entities.len());
         let mut counts_by_type = BTreeMap::new();
-        let mut outs = Vec::with_capacity(entities.len());
+        let mut spans = Vec::with_capacity(replacements.len());
         let mut pos = 0;
-        for e in &entities {
+        for (e, counted) in replacements {
             let (Some(before), Some(value)) = (text.get(pos..e.start), text.get(e.start..e.end))
             else {
                 continue;
             };
             out.push_str(before);
-            let placeholder = self.placeholder_for(e.kind, value);
-            outs.push((out.len(), out.len() + placeholder.len()));
+            let placeholder = self.placeholder_for(e.kind, value, !first_round);
+            spans.push(Span {
+                input: (e.start, e.end),
+                output: (out.len(), out.len() + placeholder.len()),
+            });
             out.push_str(&placeholder);
-            *counts_by_type.entry(e.kind).or_insert(0) += 1;
+            if counted {
+                *counts_by_type.entry(e.kind).or_insert(0) += 1;
+                replaced.push(e);
+            }
             pos = e.end;
         }
         out.push_str(text.get(pos..).unwrap_or(""));
@@ -216,10 +255,10 @@ impl Pseudonymizer {
         (
             Redacted {
                 text: out,
-                entities,
+                entities: replaced,
                 counts_by_type,
             },
-            outs,
+            spans,
         )
     }
 
@@ -246,7 +285,7 @@ impl Pseudonymizer {
             pos = m.end();
             let literal = m.as_str();
             if let Some(value) = self.value_of.get(literal) {
-                let nested = depth > 1 && PLACEHOLDER_LIKE.is_match(value);
+                let nested = depth > 1 && self.nested.contains(literal);
                 if nested {
                     out.push_str(&self.restore_into(value, depth - 1, unknown));
                 } else {
@@ -268,7 +307,9 @@ impl Pseudonymizer {
         out
     }
 
-    fn placeholder_for(&mut self, kind: EntityType, value: &str) -> String {
+    /// The placeholder of `value`, issued now if it has none; `nested`: the value is a later
+    /// round's and may hold earlier placeholders.
+    fn placeholder_for(&mut self, kind: EntityType, value: &str, nested: bool) -> String {
         if let Some(p) = self.issued_for.get(&(kind, value.to_owned())) {
             return p.clone();
         }
@@ -284,6 +325,9 @@ impl Pseudonymizer {
         self.issued_for
             .insert((kind, value.to_owned()), placeholder.clone());
         self.value_of.insert(placeholder.clone(), value.to_owned());
+        if nested {
+            self.nested.insert(placeholder.clone());
+        }
         placeholder
     }
 
@@ -299,25 +343,30 @@ impl Pseudonymizer {
     }
 }
 
-/// Maps an offset in a round's output back to its input, given the round's entities (input
-/// spans) and their placeholders' output spans. An offset inside a placeholder maps to the
-/// start or, for an end offset, the end of the value it stands for.
-fn to_input(offset: usize, entities: &[Entity], outs: &[(usize, usize)], is_end: bool) -> usize {
+/// One replacement of a round: the replaced span in the round's input and the placeholder's
+/// span in its output (byte offsets).
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    input: (usize, usize),
+    output: (usize, usize),
+}
+
+/// Maps an offset in a round's output back to its input, given the round's replacements. An
+/// offset inside a placeholder maps to the start or, for an end offset, the end of the value it
+/// stands for.
+fn to_input(offset: usize, spans: &[Span], is_end: bool) -> usize {
     let preceding = if is_end {
-        outs.partition_point(|&(s, _)| s < offset)
+        spans.partition_point(|s| s.output.0 < offset)
     } else {
-        outs.partition_point(|&(s, _)| s <= offset)
+        spans.partition_point(|s| s.output.0 <= offset)
     };
-    let Some(i) = preceding.checked_sub(1) else {
+    let Some(span) = preceding.checked_sub(1).and_then(|i| spans.get(i)) else {
         return offset;
     };
-    let (Some(&(_, out_end)), Some(e)) = (outs.get(i), entities.get(i)) else {
-        return offset;
-    };
-    match offset.checked_sub(out_end) {
-        Some(after) => e.end + after,
-        None if is_end => e.end,
-        None => e.start,
+    match offset.checked_sub(span.output.1) {
+        Some(after) => span.input.1 + after,
+        None if is_end => span.input.1,
+        None => span.input.0,
     }
 }
 
@@ -360,6 +409,25 @@ mod tests {
         assert_eq!(red.text, "Template <EMAIL_1> and PERSON_2, real: <EMAIL_2>");
         let restored = p.restore(&red.text);
         assert_eq!(restored.text, text);
+        assert!(restored.unknown.is_empty());
+    }
+
+    #[test]
+    fn a_later_text_holding_an_issued_placeholder_gets_its_own() {
+        let r = redactor();
+        let mut p = Pseudonymizer::new();
+        let first = p.redact(&r, "write to jo@example.com");
+        assert_eq!(first.text, "write to <EMAIL_1>");
+        // the user pasted a redacted draft: their "<EMAIL_1>" is not jo@example.com
+        let second = p.redact(&r, "my draft says <EMAIL_1>, mail ann@example.org");
+        assert_eq!(second.text, "my draft says <EMAIL_2>, mail <EMAIL_3>");
+        assert_eq!(second.counts_by_type.get(&EntityType::Email), Some(&1));
+        assert_eq!(second.entities.len(), 1);
+        let restored = p.restore(&format!("{} / {}", first.text, second.text));
+        assert_eq!(
+            restored.text,
+            "write to jo@example.com / my draft says <EMAIL_1>, mail ann@example.org"
+        );
         assert!(restored.unknown.is_empty());
     }
 

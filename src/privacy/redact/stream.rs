@@ -2,16 +2,18 @@
 //! [`WINDOW`] bytes, cut at whitespace, with [`CONTEXT`] bytes of the previous window kept as
 //! left context so cue-based detectors still see what came before.
 //!
-//! Invariant: a window's output ends at a cut that no detected entity crosses (the cut moves to
-//! the entity's start, or past its end when the entity starts the window), so every entity is
-//! replaced whole exactly once. Memory is bounded by the window plus the job's placeholder map.
+//! Invariant: a window's output ends at a cut that no detected entity and no placeholder-shaped
+//! string crosses (the cut moves to its start, or past its end when it starts the window), so
+//! every entity is replaced whole exactly once and the pseudonymizer sees every placeholder-shaped
+//! string of the input whole: the output restores to the input. Memory is bounded by the window
+//! plus the job's placeholder map.
 
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 
 use super::Redactor;
 use super::entity::{Entity, EntityType};
-use super::pseudonym::Pseudonymizer;
+use super::pseudonym::{PLACEHOLDER_LIKE, Pseudonymizer};
 use super::text::floor_boundary;
 
 /// Bytes of new text per window.
@@ -19,6 +21,27 @@ pub const WINDOW: usize = 64 * 1024;
 /// Bytes of already-written text kept as left context for the next window, and of look-ahead
 /// past a window's cut.
 pub const CONTEXT: usize = 1024;
+
+/// Window sizes of [`redact_stream_with`]. The default is [`WINDOW`] and [`CONTEXT`]; small
+/// windows put many cuts into short texts (tests and the fuzz target use them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamWindow {
+    /// Bytes of new text per window; raised to twice `context` when smaller, so a cut in the
+    /// window's second half still leaves `context` bytes of look-ahead.
+    pub window: usize,
+    /// Bytes of left context and of look-ahead past a cut; keep it above the longest entity
+    /// and placeholder-shaped string (about 120 bytes) that must never be cut.
+    pub context: usize,
+}
+
+impl Default for StreamWindow {
+    fn default() -> Self {
+        Self {
+            window: WINDOW,
+            context: CONTEXT,
+        }
+    }
+}
 
 /// Totals of a streamed redaction (no content).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -33,9 +56,30 @@ pub struct StreamSummary {
 pub fn redact_stream<R: Read, W: Write>(
     redactor: &Redactor,
     pseudonymizer: &mut Pseudonymizer,
+    reader: R,
+    writer: W,
+) -> io::Result<StreamSummary> {
+    redact_stream_with(
+        redactor,
+        pseudonymizer,
+        reader,
+        writer,
+        StreamWindow::default(),
+    )
+}
+
+/// [`redact_stream`] with the given window sizes.
+pub fn redact_stream_with<R: Read, W: Write>(
+    redactor: &Redactor,
+    pseudonymizer: &mut Pseudonymizer,
     mut reader: R,
     mut writer: W,
+    sizes: StreamWindow,
 ) -> io::Result<StreamSummary> {
+    let sizes = StreamWindow {
+        window: sizes.window.max(2 * sizes.context).max(1),
+        ..sizes
+    };
     let mut summary = StreamSummary::default();
     let mut decoder = Utf8Decoder::default();
     let mut window = String::new();
@@ -44,7 +88,7 @@ pub fn redact_stream<R: Read, W: Write>(
     let mut block = vec![0u8; 16 * 1024];
     let mut eof = false;
     loop {
-        while !eof && window.len() - written < WINDOW {
+        while !eof && window.len() - written < sizes.window {
             let n = read_retrying(&mut reader, &mut block)?;
             summary.bytes_read += n as u64;
             eof = n == 0;
@@ -57,7 +101,7 @@ pub fn redact_stream<R: Read, W: Write>(
         let cut = if eof {
             window.len()
         } else {
-            safe_cut(&window, written, &entities)
+            safe_cut(&window, written, &entities, sizes.context)
         };
         // An entity that starts in the context (already written) but reaches into the new text
         // is clipped to its new part: the context may give the model a span the previous window
@@ -80,7 +124,7 @@ pub fn redact_stream<R: Read, W: Write>(
         for (kind, n) in redacted.counts_by_type {
             *summary.counts_by_type.entry(kind).or_insert(0) += n;
         }
-        let keep_from = context_start(&window, cut);
+        let keep_from = context_start(&window, cut, sizes.context);
         window.drain(..keep_from);
         written = cut - keep_from;
     }
@@ -89,10 +133,11 @@ pub fn redact_stream<R: Read, W: Write>(
 }
 
 /// Where this window's output ends: the last whitespace in the second half of the new text
-/// that still leaves [`CONTEXT`] bytes of look-ahead, moved so that no entity crosses it.
-fn safe_cut(window: &str, written: usize, entities: &[Entity]) -> usize {
+/// that still leaves `context` bytes of look-ahead, moved so that no entity and no
+/// placeholder-shaped string crosses it.
+fn safe_cut(window: &str, written: usize, entities: &[Entity], context: usize) -> usize {
     let from = floor_boundary(window, written + (window.len() - written) / 2);
-    let to = floor_boundary(window, window.len().saturating_sub(CONTEXT)).max(from);
+    let to = floor_boundary(window, window.len().saturating_sub(context)).max(from);
     let mut cut = window
         .get(from..to)
         .and_then(|region| region.rfind(char::is_whitespace))
@@ -100,20 +145,42 @@ fn safe_cut(window: &str, written: usize, entities: &[Entity]) -> usize {
     if cut <= written {
         cut = window.len();
     }
-    if let Some(crossing) = entities.iter().find(|e| e.start < cut && cut < e.end) {
-        cut = if crossing.start > written {
-            crossing.start
-        } else {
-            crossing.end
-        };
+    if let Some(&(start, end)) = no_cut_spans(window, entities)
+        .iter()
+        .find(|&&(start, end)| start < cut && cut < end)
+    {
+        cut = if start > written { start } else { end };
     }
     cut
 }
 
-/// The start of the context kept for the next window: about [`CONTEXT`] bytes before `cut`,
+/// The spans a cut must not cross: entities and placeholder-shaped strings, overlapping ones
+/// merged, so that moving the cut to one's edge never lands inside another.
+fn no_cut_spans(window: &str, entities: &[Entity]) -> Vec<(usize, usize)> {
+    let mut spans: Vec<(usize, usize)> = entities
+        .iter()
+        .map(|e| (e.start, e.end))
+        .chain(
+            PLACEHOLDER_LIKE
+                .find_iter(window)
+                .map(|m| (m.start(), m.end())),
+        )
+        .collect();
+    spans.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
+    for (start, end) in spans {
+        match merged.last_mut() {
+            Some(last) if start < last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
+}
+
+/// The start of the context kept for the next window: about `context` bytes before `cut`,
 /// moved forward to a whitespace so no word is cut in half.
-fn context_start(window: &str, cut: usize) -> usize {
-    let start = floor_boundary(window, cut.saturating_sub(CONTEXT));
+fn context_start(window: &str, cut: usize, context: usize) -> usize {
+    let start = floor_boundary(window, cut.saturating_sub(context));
     let region = window.get(start..cut).unwrap_or("");
     region.find(char::is_whitespace).map_or(cut, |i| start + i)
 }
@@ -199,6 +266,30 @@ mod tests {
         assert_eq!((context, streamed.len()), (None, whole.text.len()));
         assert_eq!(summary.counts_by_type, whole.counts_by_type);
         assert_eq!(summary.bytes_read, text.len() as u64);
+    }
+
+    #[test]
+    fn small_windows_restore_and_keep_a_pasted_placeholder_apart() {
+        let redactor = Redactor::new(RedactorConfig::default());
+        // jo@example.com's placeholder is issued in an early window; a pasted "<EMAIL_1>" comes
+        // after the first 16 KiB read, so the first windows have not seen it
+        let text = format!(
+            "mail jo@example.com now. {} my old draft said <EMAIL_1> and ann@example.org. {}[credit card 2] and < person 3 >",
+            "filler words here ".repeat(1000),
+            "more filler ".repeat(40),
+        );
+        let mut p = Pseudonymizer::new();
+        let mut out = Vec::new();
+        let sizes = StreamWindow {
+            window: 1,
+            context: 128,
+        };
+        redact_stream_with(&redactor, &mut p, text.as_bytes(), &mut out, sizes).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.starts_with("mail <EMAIL_1> now."), "{out}");
+        assert!(out.contains("said <EMAIL_2> and <EMAIL_3>."), "{out}");
+        assert!(out.ends_with("[credit card 2] and < person 3 >"), "{out}");
+        assert_eq!(p.restore(&out).text, text);
     }
 
     #[test]

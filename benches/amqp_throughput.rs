@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use jambo_worker::config::AmqpConfig;
-use jambo_worker::job::Family;
+use jambo_worker::contract::job::Family;
 use jambo_worker::queue::amqp::{AmqpQueue, Names};
+use jambo_worker::runtime::worker::lane_of;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
     ConfirmSelectOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
@@ -84,7 +85,7 @@ async fn run(url: &str, jobs: usize, contender: Contender) -> Duration {
         depth_poll: Duration::from_secs(15),
         confirm_timeout: Duration::from_secs(30),
     };
-    AmqpQueue::declare(&config, &[Family::Test])
+    AmqpQueue::declare(&config, &[lane_of(Family::Test)])
         .await
         .expect("declare");
     let names = Names::new(&prefix);
@@ -170,7 +171,7 @@ async fn run(url: &str, jobs: usize, contender: Contender) -> Duration {
             ))
             .args([
                 url,
-                &names.family_queue(Family::Test),
+                &names.lane_queue(lane_of(Family::Test)),
                 &names.events_exchange(),
                 &jobs.to_string(),
                 &PREFETCH.to_string(),
@@ -215,7 +216,7 @@ async fn run(url: &str, jobs: usize, contender: Contender) -> Duration {
     let _ = child.wait();
     for queue in [
         events.clone(),
-        names.family_queue(Family::Test),
+        names.lane_queue(lane_of(Family::Test)),
         names.unrouted_queue(),
     ] {
         let _ = channel
@@ -231,7 +232,10 @@ async fn run(url: &str, jobs: usize, contender: Contender) -> Duration {
     for level in 1..3 {
         let _ = channel
             .queue_delete(
-                names.retry_queue(Family::Test, level).as_str().into(),
+                names
+                    .retry_queue(lane_of(Family::Test), level)
+                    .as_str()
+                    .into(),
                 QueueDeleteOptions::default(),
             )
             .await;

@@ -14,7 +14,7 @@ mod rss;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use jambo_worker::knowledge::embed::{LocalMiniLm, LocalMiniLmConfig, ModelCache};
+use jambo_worker::models::{LocalMiniLm, LocalMiniLmConfig, ModelCache};
 
 fn cache_home() -> PathBuf {
     std::env::var_os("XDG_CACHE_HOME")

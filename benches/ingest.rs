@@ -16,16 +16,17 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use jambo_worker::contract::job::ReindexMode;
+use jambo_worker::contract::tenant::TenantSettings;
 use jambo_worker::knowledge::chunk::{ChunkConfig, Chunker};
 use jambo_worker::knowledge::crawl::{
     CrawlConfig, CrawlRequest, CrawlStart, Crawler, NetworkPolicy,
 };
-use jambo_worker::knowledge::embed::{Embedder, LocalMiniLm, LocalMiniLmConfig, ModelCache};
 use jambo_worker::knowledge::extract::{BoilerplateFilter, extract_bytes};
-use jambo_worker::knowledge::index::{IndexMode, IndexTarget, Indexer, SourceSpec};
+use jambo_worker::knowledge::index::{IndexTarget, Indexer, SourceSpec};
 use jambo_worker::knowledge::store::edge::EdgeStore;
+use jambo_worker::models::{Embedder, LocalMiniLm, LocalMiniLmConfig, ModelCache};
 use jambo_worker::privacy::redact::{Redactor, RedactorConfig};
-use jambo_worker::tenant::TenantSettings;
 
 fn crawl_config() -> CrawlConfig {
     CrawlConfig {
@@ -95,7 +96,7 @@ async fn main() {
     let indexer = Indexer::new(
         crawl_config(),
         chunker.clone(),
-        redactor,
+        Arc::new(jambo_worker::app::RedactorPii(redactor)),
         dir.path().join("state"),
     );
     let tenant: TenantSettings = serde_json::from_value(serde_json::json!({"tenant_id": "bench"}))
@@ -114,7 +115,7 @@ async fn main() {
                 max_pages: Some(pages),
                 ..SourceSpec::default()
             },
-            IndexMode::Full,
+            ReindexMode::Full,
             true,
             &|_| {},
         )

@@ -22,7 +22,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
-use jambo_worker::knowledge::embed::{Embedder, LocalMiniLm, LocalMiniLmConfig, ModelCache};
+use jambo_worker::models::{Embedder, LocalMiniLm, LocalMiniLmConfig, ModelCache};
 
 fn fail(what: &str, err: impl std::fmt::Display) -> ! {
     eprintln!("{what}: {err}");

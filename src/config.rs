@@ -15,7 +15,7 @@ use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
-use crate::job::Family;
+use crate::contract::job::Family;
 
 /// Environment variables that carry secrets: read directly, kept out of the layered config.
 const SECRET_ENV: [&str; 3] = ["AMQP__PASSWORD", "OPENAI__API_KEY", "STORE__API_KEY"];

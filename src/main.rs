@@ -1,6 +1,7 @@
 //! The `jambo-worker` binary: parses the command line, loads the configuration, starts the async
-//! runtime with the configured threads, and maps errors to exit codes (2 for bad usage, input or
-//! configuration, 1 for any other failure). Everything else lives in the library.
+//! runtime with the configured threads, and maps the one error type of the commands to exit
+//! codes (2 for bad usage, input or configuration, 1 for any other failure). Everything else
+//! lives in the library.
 
 use std::process::ExitCode;
 
@@ -12,22 +13,21 @@ fn main() -> ExitCode {
     match start(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
-            match err.downcast_ref::<CliError>() {
-                Some(CliError::Usage(_)) | Some(CliError::Config(_)) => ExitCode::from(2),
-                _ => ExitCode::from(1),
+            eprintln!("error: {err}");
+            match err {
+                CliError::Usage(_) | CliError::Config(_) => ExitCode::from(2),
+                CliError::Failed(_) => ExitCode::from(1),
             }
         }
     }
 }
 
-fn start(cli: Cli) -> anyhow::Result<()> {
+fn start(cli: Cli) -> Result<(), CliError> {
     let config = load_config(&cli)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.worker.async_threads)
         .enable_all()
         .build()
-        .map_err(|err| anyhow::anyhow!("cannot start the async runtime: {err}"))?;
-    runtime.block_on(run(cli, config))?;
-    Ok(())
+        .map_err(|err| CliError::Failed(format!("cannot start the async runtime: {err}")))?;
+    runtime.block_on(run(cli, config))
 }

@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 use std::sync::LazyLock;
 
-use jambo_worker::knowledge::embed::ModelCache;
+use jambo_worker::models::ModelCache;
 use jambo_worker::privacy::redact::{
     ModelTierConfig, Pseudonymizer, Redactor, RedactorConfig, StreamWindow, redact_stream,
     redact_stream_with,

@@ -19,7 +19,7 @@ use std::time::Instant;
 use super::EvalError;
 use super::embed_cache::{EmbeddingCache, SplitMix64};
 use crate::config::Config;
-use crate::triage::classify::{CategoryConfig, CategoryModel, Example, humanize};
+use crate::triage::learn::classify::{CategoryConfig, CategoryModel, Example, humanize};
 
 /// The seed of the k-per-category sample.
 pub const SAMPLE_SEED: u64 = 0;

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::EvalError;
 use crate::config::Config;
-use crate::knowledge::embed::{LocalMiniLm, LocalMiniLmConfig, ModelCache};
+use crate::models::{LocalMiniLm, LocalMiniLmConfig, ModelCache};
 
 type Key = [u8; 16];
 

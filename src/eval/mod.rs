@@ -1,5 +1,8 @@
 //! `jambo-worker eval`: quality metrics on labelled data sets (the data sets are read from the
 //! path given; the product never needs them).
+//!
+//! Owns: reading the data sets, running the product's own parts on them (built by `app`, as in
+//! production) and scoring. Must not know: the command line (`cli` maps [`EvalError`]).
 
 pub mod classify;
 pub mod cranfield;
@@ -8,6 +11,7 @@ pub mod retrieval;
 pub mod rouge;
 pub mod spam;
 pub mod summarize;
+pub mod triage;
 
 /// Why an evaluation could not run.
 #[derive(Debug, thiserror::Error)]
@@ -15,41 +19,84 @@ pub enum EvalError {
     /// The data set is missing or not in the expected format (bad input: exit code 2).
     #[error("eval data: {0}")]
     Data(String),
+    /// A file or option given to the command is unusable (bad input: exit code 2).
+    #[error("{0}")]
+    Input(String),
     /// The system under evaluation failed.
     #[error("eval: {0}")]
     Failed(String),
 }
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use std::time::{Duration, Instant};
 
-use crate::cli::{CliError, EvalArgs, RedactTier};
 use crate::config::Config;
+use crate::privacy::redact::RedactTier;
+
+/// The evaluation tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Task {
+    /// Banking77 accuracy of the tenant category classifier
+    Classify,
+    /// SMS spam F1 of the spam detector
+    Spam,
+    /// Cranfield nDCG@10 and Recall@100 of BM25, dense and hybrid search
+    Retrieval,
+    /// Redaction accuracy on Presidio's synthetic set
+    Redact,
+    /// ROUGE of the triage summary on DialogSum
+    Summarize,
+    /// The triage engine on a labelled corpus of leads (tenants/ and leads/)
+    Triage,
+}
+
+/// Options of the tasks that have some.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `eval redact`: which tiers run.
+    pub tier: RedactTier,
+    /// `eval redact`: passes over the set for the throughput figures (accuracy is scored on the
+    /// first).
+    pub repeat: u32,
+    /// `eval redact`: another system's predictions to score instead of running the redactor.
+    pub predictions: Option<PathBuf>,
+    /// `eval triage`: which part of the corpus runs.
+    pub split: triage::Split,
+}
 
 /// Runs `eval TASK --data PATH` and prints its table (or JSON).
-pub fn run(config: &Config, args: &EvalArgs, json: bool) -> Result<(), CliError> {
-    let report = match args.task.as_str() {
-        "redact" => redact(config, &args.data, args)?,
-        "classify" => {
-            let reports = classify::evaluate(config, &args.data).map_err(eval_error)?;
+pub async fn run(
+    config: &Config,
+    task: Task,
+    data: &Path,
+    options: &Options,
+    json: bool,
+) -> Result<(), EvalError> {
+    let report = match task {
+        Task::Redact => redact(config, data, options)?,
+        Task::Classify => {
+            let reports = classify::evaluate(config, data)?;
             Report {
                 table: classify::table(&reports),
                 json: serde_json::json!({"task": "classify", "runs": reports}),
             }
         }
-        "spam" => {
-            let reports = spam::evaluate(config, &args.data).map_err(eval_error)?;
+        Task::Spam => {
+            let reports = spam::evaluate(config, data)?;
             Report {
                 table: spam::table(&reports),
                 json: serde_json::json!({"task": "spam", "variants": reports}),
             }
         }
-        "summarize" => summarize_task(&args.data)?,
-        other => {
-            return Err(CliError::Failed(format!(
-                "eval {other} is not implemented yet"
-            )));
+        Task::Summarize => summarize_task(data)?,
+        Task::Retrieval => retrieval_task(config, data).await?,
+        Task::Triage => {
+            let report = triage::evaluate(config, data, options.split).await?;
+            Report {
+                table: triage::table(&report),
+                json: serde_json::json!({"task": "triage", "report": report}),
+            }
         }
     };
     if json {
@@ -60,33 +107,14 @@ pub fn run(config: &Config, args: &EvalArgs, json: bool) -> Result<(), CliError>
     Ok(())
 }
 
-/// `eval retrieval` (async: it runs the indexer and the vector store).
-pub async fn run_retrieval(config: &Config, data: &Path, json: bool) -> Result<(), CliError> {
-    let (scores, index_secs) =
-        retrieval::evaluate(config, data)
-            .await
-            .map_err(|err| match err {
-                EvalError::Data(m) => CliError::Usage(m),
-                EvalError::Failed(m) => CliError::Failed(m),
-            })?;
+/// `eval retrieval`: Cranfield through the product's own indexing and search.
+async fn retrieval_task(config: &Config, data: &Path) -> Result<Report, EvalError> {
+    let (scores, index_secs) = retrieval::evaluate(config, data).await?;
     let queries = cranfield::Cranfield::load(data)
         .map(|c| c.queries.len())
         .unwrap_or_default();
-    let (table, value) = retrieval::render(&scores, index_secs, queries);
-    if json {
-        println!("{value}");
-    } else {
-        println!("{table}");
-    }
-    Ok(())
-}
-
-/// Bad data is bad input (exit code 2); anything else a failure.
-fn eval_error(err: EvalError) -> CliError {
-    match err {
-        EvalError::Data(_) => CliError::Usage(err.to_string()),
-        EvalError::Failed(_) => CliError::Failed(err.to_string()),
-    }
+    let (table, json) = retrieval::render(&scores, index_secs, queries);
+    Ok(Report { table, json })
 }
 
 /// What an evaluation prints.
@@ -97,7 +125,7 @@ struct Report {
 
 /// PII redaction on Presidio's synthetic evaluation set (`synth_dataset_v2.json`): accuracy, and
 /// the throughput of the redaction pass itself (loading and scoring not included).
-fn redact(config: &Config, data: &Path, args: &EvalArgs) -> Result<Report, CliError> {
+fn redact(config: &Config, data: &Path, args: &Options) -> Result<Report, EvalError> {
     use crate::privacy::redact::eval::{ExternalPrediction, Sample, external_entities, score};
     let path = if data.is_dir() {
         data.join("synth_dataset_v2.json")
@@ -105,17 +133,17 @@ fn redact(config: &Config, data: &Path, args: &EvalArgs) -> Result<Report, CliEr
         data.to_owned()
     };
     let text = std::fs::read_to_string(&path)
-        .map_err(|err| CliError::Usage(format!("{}: {err}", path.display())))?;
+        .map_err(|err| EvalError::Input(format!("{}: {err}", path.display())))?;
     let samples: Vec<Sample> = serde_json::from_str(&text)
-        .map_err(|err| CliError::Usage(format!("{}: {err}", path.display())))?;
+        .map_err(|err| EvalError::Input(format!("{}: {err}", path.display())))?;
     let (predictions, tier, throughput) = match &args.predictions {
         Some(file) => {
             let text = std::fs::read_to_string(file)
-                .map_err(|err| CliError::Usage(format!("{}: {err}", file.display())))?;
+                .map_err(|err| EvalError::Input(format!("{}: {err}", file.display())))?;
             let external: Vec<ExternalPrediction> = serde_json::from_str(&text)
-                .map_err(|err| CliError::Usage(format!("{}: {err}", file.display())))?;
+                .map_err(|err| EvalError::Input(format!("{}: {err}", file.display())))?;
             if external.len() != samples.len() {
-                return Err(CliError::Usage(format!(
+                return Err(EvalError::Input(format!(
                     "{}: {} predictions for {} samples",
                     file.display(),
                     external.len(),
@@ -125,7 +153,8 @@ fn redact(config: &Config, data: &Path, args: &EvalArgs) -> Result<Report, CliEr
             (external_entities(&samples, &external), "external", None)
         }
         None => {
-            let redactor = crate::cli::redactor(config, args.tier);
+            let redactor =
+                crate::privacy::redact::Redactor::for_tier(&config.models_dir, args.tier);
             let tier = match (args.tier, redactor.has_model()) {
                 (RedactTier::Fast, _) | (_, false) => "fast",
                 (RedactTier::Default, true) => "default",
@@ -216,14 +245,17 @@ fn cpu_time() -> Duration {
 }
 
 /// Triage summaries on DialogSum, next to the lead-2 baseline.
-fn summarize_task(data: &Path) -> Result<Report, CliError> {
-    let dialogues = summarize::load(data).map_err(CliError::Usage)?;
+fn summarize_task(data: &Path) -> Result<Report, EvalError> {
+    let dialogues = summarize::load(data).map_err(EvalError::Input)?;
     if dialogues.is_empty() {
-        return Err(CliError::Usage(format!("{}: no dialogues", data.display())));
+        return Err(EvalError::Input(format!(
+            "{}: no dialogues",
+            data.display()
+        )));
     }
     let report = summarize::evaluate(&dialogues);
     let mut json = serde_json::to_value(&report)
-        .map_err(|err| CliError::Failed(format!("eval summarize: {err}")))?;
+        .map_err(|err| EvalError::Failed(format!("summarize: {err}")))?;
     json["task"] = serde_json::json!("summarize");
     Ok(Report {
         table: report.to_string(),

@@ -12,8 +12,9 @@ use serde_json::json;
 use super::EvalError;
 use super::cranfield::{Cranfield, Gains, ndcg_at, recall_at};
 use crate::config::Config;
-use crate::knowledge::commands::{knowledge_for, tenant_or_default};
-use crate::knowledge::index::{IndexMode, SourceSpec};
+use crate::contract::job::ReindexMode;
+use crate::contract::tenant::TenantSettings;
+use crate::knowledge::index::SourceSpec;
 use crate::knowledge::store::SearchMode;
 
 /// The figures of one retriever.
@@ -59,8 +60,9 @@ async fn run(
     docs_dir: &Path,
 ) -> Result<(Vec<ModeScores>, f64), EvalError> {
     let failed = |e: &dyn std::fmt::Display| EvalError::Failed(e.to_string());
-    let knowledge = knowledge_for(config).map_err(|e| failed(&e))?;
-    let tenant = tenant_or_default(config, "eval").map_err(|e| failed(&e))?;
+    let privacy = crate::app::Privacy::build(config);
+    let knowledge = crate::app::knowledge(config, &privacy).map_err(|e| failed(&e))?;
+    let tenant = std::sync::Arc::new(TenantSettings::defaults("eval"));
     let started = Instant::now();
     let source = SourceSpec {
         id: "cranfield".into(),
@@ -68,7 +70,7 @@ async fn run(
         ..SourceSpec::default()
     };
     let (report, _) = knowledge
-        .index(&tenant, "eval", &source, IndexMode::Full, false, &|_| {})
+        .index(&tenant, "eval", &source, ReindexMode::Full, false, &|_| {})
         .await
         .map_err(|e| failed(&e))?;
     let index_secs = started.elapsed().as_secs_f64();

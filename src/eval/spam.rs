@@ -12,7 +12,7 @@ use super::EvalError;
 use super::classify::f1;
 use super::embed_cache::{EmbeddingCache, SplitMix64};
 use crate::config::Config;
-use crate::triage::spam::{SpamConfig, SpamDetector, SpamExample, SpamInput};
+use crate::triage::learn::spam::{SpamConfig, SpamDetector, SpamExample, SpamInput};
 
 pub const SPLIT_SEED: u64 = 0;
 

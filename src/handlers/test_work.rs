@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{JobContext, Output};
-use crate::error::JobError;
-use crate::job::TestWork;
+use crate::contract::error::JobError;
+use crate::contract::job::TestWork;
+use crate::runtime::handler::{JobContext, Output};
 
 pub async fn run(context: &JobContext<'_>, work: &TestWork) -> Result<Output, JobError> {
     if work.sleep_ms > 0 {

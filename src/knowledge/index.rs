@@ -22,11 +22,11 @@ use super::crawl::{
     CrawlConfig, CrawlError, CrawlEvent, CrawlRequest, CrawlStart, Crawler, NetworkPolicy,
     PreviousPage,
 };
-use super::embed::{EmbedError, Embedder};
 use super::extract::{BoilerplateFilter, Document, extract_bytes, extract_file};
 use super::store::{ChunkPayload, ChunkPoint, StoreError, VectorStore, chunk_id};
-use crate::privacy::redact::{Pseudonymizer, Redactor};
-use crate::tenant::TenantSettings;
+use crate::contract::job::ReindexMode;
+use crate::contract::tenant::TenantSettings;
+use crate::models::{EmbedError, Embedder};
 
 /// A source as a job or the `ingest` command names it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -38,15 +38,6 @@ pub struct SourceSpec {
     pub path: Option<PathBuf>,
     pub max_pages: Option<usize>,
     pub max_depth: Option<usize>,
-}
-
-/// `incremental` skips unchanged pages; `full` re-embeds every page.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum IndexMode {
-    #[default]
-    Incremental,
-    Full,
 }
 
 /// The `source.progress` result.
@@ -123,12 +114,29 @@ pub struct IndexTarget<'a> {
     pub store: &'a dyn VectorStore,
 }
 
+/// Finds personal data in chunk text. The composition root hands the indexer one (the privacy
+/// layer's redactor); knowledge knows only this trait.
+pub trait PiiScanner: Send + Sync {
+    /// For each text of one page: the types (`PERSON`, `EMAIL`, ...) of the personal data in it,
+    /// one per entity, and, when `redact` is set and it holds any, the text with placeholders
+    /// instead (numbered across the page, so a value gets the same placeholder in each chunk).
+    /// CPU-bound: called off the async threads.
+    fn scan(&self, texts: &[&str], redact: bool) -> Vec<ScannedText>;
+}
+
+/// What [`PiiScanner::scan`] found in one text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScannedText {
+    pub types: Vec<String>,
+    pub redacted: Option<String>,
+}
+
 /// The source indexer. One per worker; stateless between calls except for the per-source
 /// boilerplate state files under `state_dir`.
 pub struct Indexer {
     crawl: CrawlConfig,
     chunker: Arc<Chunker>,
-    redactor: Arc<Redactor>,
+    pii: Arc<dyn PiiScanner>,
     state_dir: PathBuf,
     /// Texts embedded per call (a multiple of the embedder's batch keeps every core busy).
     embed_batch: usize,
@@ -163,13 +171,13 @@ impl Indexer {
     pub fn new(
         crawl: CrawlConfig,
         chunker: Arc<Chunker>,
-        redactor: Arc<Redactor>,
+        pii: Arc<dyn PiiScanner>,
         state_dir: PathBuf,
     ) -> Indexer {
         Indexer {
             crawl,
             chunker,
-            redactor,
+            pii,
             state_dir,
             embed_batch: 256,
         }
@@ -182,7 +190,7 @@ impl Indexer {
         &self,
         target: IndexTarget<'_>,
         source: &SourceSpec,
-        mode: IndexMode,
+        mode: ReindexMode,
         allow_private_network: bool,
         progress: &(dyn Fn(IndexProgress) + Send + Sync),
     ) -> Result<IndexReport, IndexError> {
@@ -209,8 +217,8 @@ impl Indexer {
             })
             .collect();
         let previous = match mode {
-            IndexMode::Incremental => stored.clone(),
-            IndexMode::Full => HashMap::new(),
+            ReindexMode::Incremental => stored.clone(),
+            ReindexMode::Full => HashMap::new(),
         };
         let mut counters = IndexProgress {
             source_id: source.id.clone(),
@@ -246,8 +254,8 @@ impl Indexer {
         // incremental run may see only a few changed pages).
         let state_path = self.state_path(tenant_id, &source.id);
         let mut filter = match mode {
-            IndexMode::Incremental => load_filter(&state_path).unwrap_or_default(),
-            IndexMode::Full => BoilerplateFilter::default(),
+            ReindexMode::Incremental => load_filter(&state_path).unwrap_or_default(),
+            ReindexMode::Full => BoilerplateFilter::default(),
         };
         for page in &gathered.pages {
             filter.observe(&page.document);
@@ -274,21 +282,25 @@ impl Indexer {
                     .delete_page(tenant_id, &source.id, &page.url)
                     .await?;
             }
-            let chunks = self.chunker.chunk(&document);
+            // Chunking and the PII scan are CPU work: off the async threads.
+            let chunker = self.chunker.clone();
+            let pii = self.pii.clone();
+            let redact = target.tenant.ai.redact_knowledge;
+            let (document, chunks, scanned) = crate::cpu::run(move || {
+                let chunks = chunker.chunk(&document);
+                let texts: Vec<&str> = chunks.iter().map(|c| c.text.as_str()).collect();
+                let scanned = pii.scan(&texts, redact);
+                (document, chunks, scanned)
+            })
+            .await;
             let fetched_at = rfc3339(page.fetched_at);
-            let mut pseudonymizer = Pseudonymizer::new();
-            for chunk in chunks {
-                let entities = self.redactor.detect(&chunk.text);
+            for (chunk, scan) in chunks.into_iter().zip(scanned) {
                 let mut tags: BTreeSet<String> = BTreeSet::new();
-                for entity in &entities {
-                    tags.insert(entity.kind.name().to_owned());
-                    *report.pii.entry(entity.kind.name().to_owned()).or_default() += 1;
+                for kind in &scan.types {
+                    tags.insert(kind.clone());
+                    *report.pii.entry(kind.clone()).or_default() += 1;
                 }
-                let text = if target.tenant.ai.redact_knowledge && !entities.is_empty() {
-                    pseudonymizer.redact(&self.redactor, &chunk.text).text
-                } else {
-                    chunk.text.clone()
-                };
+                let text = scan.redacted.unwrap_or_else(|| chunk.text.clone());
                 let context = chunk.context();
                 let embed_text = if context.is_empty() {
                     text.clone()

@@ -3,11 +3,14 @@
 //! chunking, embeddings, the vector store with hybrid search, and the indexer that runs them.
 //!
 //! Extraction knows nothing about crawling, HTTP or tokens; chunking knows only [`Document`].
+//!
+//! Owns: sources, pages, chunks and their vectors. Must not know: the privacy layer (personal
+//! data is found through the `index::PiiScanner` port, provider embeddings come through the
+//! `service::ExternalEmbeddings` port; the composition root plugs the privacy layer in), triage,
+//! queues or the job store. Embedding models come from `models`.
 
 pub mod chunk;
-pub mod commands;
 pub mod crawl;
-pub mod embed;
 pub mod extract;
 pub mod index;
 pub mod service;

@@ -14,17 +14,14 @@ use tokio::sync::{Mutex, OnceCell};
 
 use super::chunk::{ChunkConfig, Chunker};
 use super::crawl::CrawlConfig;
-use super::embed::{EmbedError, Embedder, LocalMiniLm, LocalMiniLmConfig, ModelCache};
-use super::index::{
-    IndexError, IndexMode, IndexProgress, IndexReport, IndexTarget, Indexer, SourceSpec,
-};
+use super::index::PiiScanner;
+use super::index::{IndexError, IndexProgress, IndexReport, IndexTarget, Indexer, SourceSpec};
 use super::store::{SearchHit, SearchMode, SearchQuery, StoreError, VectorStore};
 use crate::config::Config;
-use crate::event::Privacy;
-use crate::privacy::audit::Purpose;
-use crate::privacy::gate::{Gate, GatedEmbedder, OPENAI};
-use crate::privacy::redact::Redactor;
-use crate::tenant::TenantSettings;
+use crate::contract::event::Privacy;
+use crate::contract::job::ReindexMode;
+use crate::contract::tenant::TenantSettings;
+use crate::models::{EmbedError, Embedder, LocalMiniLm, LocalMiniLmConfig, ModelCache};
 
 /// Why a knowledge operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -51,12 +48,47 @@ impl KnowledgeError {
     }
 }
 
+/// What an embedding is for (the audit log of an external provider records it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmbedPurpose {
+    /// Chunks of a source being indexed.
+    Index,
+    /// A query or a lead, for search or classification.
+    Query,
+}
+
+/// Embeddings outside the process (an AI provider), as the composition root wires them. The
+/// knowledge layer knows only that a tenant may have its own embedder and what it reported;
+/// refusal, redaction and audit are the implementation's (the privacy gate).
+pub trait ExternalEmbeddings: Send + Sync {
+    /// The provider's embedder for this tenant and job, or `None` when the tenant's content
+    /// stays in the process.
+    fn embedder_for(
+        &self,
+        tenant: &Arc<TenantSettings>,
+        job_id: &str,
+        purpose: EmbedPurpose,
+    ) -> Option<Arc<dyn ExternalEmbedder>>;
+
+    /// The (model id, dimension) of the provider's collection, when a provider is configured,
+    /// so that erasure reaches it too.
+    fn collection(&self) -> Option<(String, usize)>;
+}
+
+/// An external embedder that reports what it sent.
+pub trait ExternalEmbedder: Embedder {
+    /// The provider's name, for the result's `privacy` block.
+    fn provider(&self) -> &str;
+    /// Entities replaced by placeholders before sending, by type, so far.
+    fn redactions(&self) -> std::collections::BTreeMap<String, u32>;
+}
+
 /// An embedder chosen for one tenant and job, and the store its vectors live in.
 pub struct Route {
     pub embedder: Arc<dyn Embedder>,
     pub store: Arc<dyn VectorStore>,
     /// Set when the provider was used, so the caller can fill the result's `privacy` block.
-    pub gated: Option<Arc<GatedEmbedder>>,
+    pub external: Option<Arc<dyn ExternalEmbedder>>,
 }
 
 impl Route {
@@ -67,10 +99,10 @@ impl Route {
             training_opt_in: tenant.ai.training_opt_in,
             ..Privacy::default()
         };
-        if let Some(gated) = &self.gated {
+        if let Some(external) = &self.external {
             privacy.external_ai = true;
-            privacy.provider = Some(OPENAI.to_owned());
-            privacy.redactions = gated.usage().redactions;
+            privacy.provider = Some(external.provider().to_owned());
+            privacy.redactions = external.redactions();
         } else if tenant.ai.redact_knowledge {
             privacy.redactions = report.pii.clone();
         }
@@ -81,7 +113,7 @@ impl Route {
 /// The knowledge side of one worker process.
 pub struct Knowledge {
     config: Config,
-    gate: Arc<Gate>,
+    external: Arc<dyn ExternalEmbeddings>,
     indexer: Indexer,
     local: OnceCell<Arc<LocalMiniLm>>,
     stores: Mutex<HashMap<String, Arc<dyn VectorStore>>>,
@@ -90,18 +122,18 @@ pub struct Knowledge {
 impl Knowledge {
     pub fn new(
         config: &Config,
-        gate: Arc<Gate>,
-        redactor: Arc<Redactor>,
+        external: Arc<dyn ExternalEmbeddings>,
+        pii: Arc<dyn PiiScanner>,
     ) -> Result<Knowledge, KnowledgeError> {
         let chunker = Chunker::new(ChunkConfig::default())
             .map_err(|err| KnowledgeError::Chunker(err.to_string()))?;
         Ok(Knowledge {
             config: config.clone(),
-            gate,
+            external,
             indexer: Indexer::new(
                 CrawlConfig::default(),
                 Arc::new(chunker),
-                redactor,
+                pii,
                 config.data_dir.join("knowledge"),
             ),
             local: OnceCell::new(),
@@ -131,30 +163,20 @@ impl Knowledge {
         &self,
         tenant: &Arc<TenantSettings>,
         job_id: &str,
-        purpose: Purpose,
+        purpose: EmbedPurpose,
     ) -> Result<Route, KnowledgeError> {
-        let (embedder, gated): (Arc<dyn Embedder>, Option<Arc<GatedEmbedder>>) =
-            if self.gate.allows(tenant) {
-                match GatedEmbedder::new(self.gate.clone(), tenant.clone(), job_id, purpose) {
-                    Ok(gated) => {
-                        let gated = Arc::new(gated);
-                        (gated.clone(), Some(gated))
-                    }
-                    Err(err) => {
-                        tracing::warn!(event = "provider_embedder_unavailable", error = %err);
-                        (self.local_embedder().await?, None)
-                    }
-                }
-            } else {
-                (self.local_embedder().await?, None)
-            };
+        let external = self.external.embedder_for(tenant, job_id, purpose);
+        let embedder: Arc<dyn Embedder> = match &external {
+            Some(external) => external.clone(),
+            None => self.local_embedder().await?,
+        };
         let store = self
             .store(embedder.model_id(), embedder.dimension())
             .await?;
         Ok(Route {
             embedder,
             store,
-            gated,
+            external,
         })
     }
 
@@ -178,10 +200,7 @@ impl Knowledge {
     pub async fn all_stores(&self) -> Result<Vec<Arc<dyn VectorStore>>, KnowledgeError> {
         let local = self.local_embedder().await?;
         let mut stores = vec![self.store(local.model_id(), local.dimension()).await?];
-        if self.gate.is_configured()
-            && let Some(dim) = crate::privacy::gate::openai_embedding_dimension(&self.config.openai)
-        {
-            let id = crate::privacy::gate::openai_embedding_model_id(&self.config.openai);
+        if let Some((id, dim)) = self.external.collection() {
             stores.push(self.store(&id, dim).await?);
         }
         Ok(stores)
@@ -193,11 +212,11 @@ impl Knowledge {
         tenant: &Arc<TenantSettings>,
         job_id: &str,
         source: &SourceSpec,
-        mode: IndexMode,
+        mode: ReindexMode,
         allow_private_network: bool,
         progress: &(dyn Fn(IndexProgress) + Send + Sync),
     ) -> Result<(IndexReport, Route), KnowledgeError> {
-        let route = self.route(tenant, job_id, Purpose::EmbedKnowledge).await?;
+        let route = self.route(tenant, job_id, EmbedPurpose::Index).await?;
         let report = self
             .indexer
             .index(
@@ -225,7 +244,7 @@ impl Knowledge {
         limit: usize,
         mode: SearchMode,
     ) -> Result<(Vec<SearchHit>, Route), KnowledgeError> {
-        let route = self.route(tenant, job_id, Purpose::EmbedQuery).await?;
+        let route = self.route(tenant, job_id, EmbedPurpose::Query).await?;
         let dense = if mode == SearchMode::Bm25 {
             vec![0.0; route.embedder.dimension()]
         } else {
@@ -244,7 +263,7 @@ impl Knowledge {
         text: &str,
         limit: usize,
     ) -> Result<(Vec<SearchHit>, f32), KnowledgeError> {
-        let route = self.route(tenant, job_id, Purpose::EmbedQuery).await?;
+        let route = self.route(tenant, job_id, EmbedPurpose::Query).await?;
         let dense = embed_one(route.embedder.as_ref(), text).await?;
         let hits = search_store(
             &route,

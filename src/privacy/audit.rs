@@ -35,6 +35,10 @@ pub enum Purpose {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
+    /// Written before anything is sent: the call is about to be made. The record with the same
+    /// `call_id` and the outcome follows; a pending record alone means the process died, or the
+    /// outcome could not be written, while the call was under way.
+    Pending,
     Ok,
     /// Refused by the gate (tenant settings); nothing was sent.
     Refused,
@@ -47,6 +51,10 @@ pub enum Outcome {
 pub struct AuditRecord {
     /// RFC 3339 UTC.
     pub time: String,
+    /// Pairs a call's `pending` record with its outcome record (empty on refusals, which send
+    /// nothing).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub call_id: String,
     pub tenant_id: String,
     pub job_id: String,
     pub purpose: Purpose,
@@ -204,6 +212,7 @@ mod tests {
     fn record(time: &str) -> AuditRecord {
         AuditRecord {
             time: time.into(),
+            call_id: String::new(),
             tenant_id: "acme".into(),
             job_id: "j1".into(),
             purpose: Purpose::Reply,

@@ -9,11 +9,32 @@ use std::io::Write;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::event::Event;
-use crate::knowledge::store::VectorStore;
+use async_trait::async_trait;
+
+use crate::contract::event::Event;
+use crate::contract::tenant::TenantSettings;
 use crate::privacy::redact::{Pseudonymizer, Redactor};
-use crate::store::JobStore;
-use crate::tenant::TenantSettings;
+use crate::state::jobs::JobStore;
+
+/// A knowledge chunk as the export sees it.
+#[derive(Debug, Clone, Default)]
+pub struct ChunkRecord {
+    pub source_id: String,
+    pub url: String,
+    pub title: Option<String>,
+    pub heading_path: Vec<String>,
+    pub language: Option<String>,
+    pub text: String,
+    /// The tenant's training consent when the chunk was indexed.
+    pub training_opt_in: bool,
+}
+
+/// Where the export reads a tenant's knowledge chunks (the composition root wires the vector
+/// stores in; privacy knows nothing of them).
+#[async_trait]
+pub trait ChunkSource: Send + Sync {
+    async fn chunks(&self, tenant_id: &str) -> Result<Vec<ChunkRecord>, String>;
+}
 
 /// What the export wrote.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -40,7 +61,7 @@ pub enum ExportError {
 pub async fn export_training(
     tenants: &[std::sync::Arc<TenantSettings>],
     jobs: &dyn JobStore,
-    stores: &[std::sync::Arc<dyn VectorStore>],
+    chunks: &dyn ChunkSource,
     redactor: &Redactor,
     out: &mut dyn Write,
 ) -> Result<ExportReport, ExportError> {
@@ -79,11 +100,11 @@ pub async fn export_training(
             writeln!(out, "{line}")?;
             report.job_results += 1;
         }
-        for store in stores {
-            let chunks = store
+        {
+            let chunks = chunks
                 .chunks(&tenant.tenant_id)
                 .await
-                .map_err(|e| ExportError::Read(e.to_string()))?;
+                .map_err(ExportError::Read)?;
             for chunk in chunks {
                 if !chunk.training_opt_in {
                     continue;

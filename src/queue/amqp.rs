@@ -1,4 +1,4 @@
-//! The RabbitMQ queue (lapin): topology, consumers per job family, publishing with publisher
+//! The RabbitMQ queue (lapin): topology, consumers per job lane, publishing with publisher
 //! confirms, retries through delayed retry queues, dead-lettering with the reason in headers,
 //! request/reply, and reconnection.
 //!
@@ -10,7 +10,7 @@
 //!   nothing): the broker redelivers them, and the idempotency store answers the repeats;
 //! - retries: the message is republished to `<queue>.retry.<n>` with a per-message TTL; when it
 //!   expires the queue dead-letters it back through the jobs exchange (routing key
-//!   `retry.<family>`) to its family queue only. One retry queue per attempt level keeps messages
+//!   `retry.<lane>`) to its lane queue only. One retry queue per attempt level keeps messages
 //!   of one queue at about the same TTL, so none waits behind a longer one.
 
 use std::sync::Arc;
@@ -32,12 +32,12 @@ use time::OffsetDateTime;
 use tokio::sync::{Mutex, RwLock, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use super::Lane;
 use super::{
     Delivery, FailureInfo, Health, Message, Outgoing, Publisher, Queue, QueueError, Settle,
     Settlement,
 };
 use crate::config::{AmqpConfig, redact_url};
-use crate::job::Family;
 
 /// Header holding the attempt number of a retried job (absent on the first delivery).
 pub const ATTEMPT_HEADER: &str = "x-jambo-attempt";
@@ -69,14 +69,14 @@ impl Names {
     pub fn dead_exchange(&self) -> String {
         format!("{}jambo.dead", self.prefix)
     }
-    /// Fanout exchange that receives jobs no family queue is bound for (the alternate exchange of
+    /// Fanout exchange that receives jobs no lane queue is bound for (the alternate exchange of
     /// the jobs exchange).
     pub fn unrouted_exchange(&self) -> String {
         format!("{}jambo.unrouted", self.prefix)
     }
-    /// The durable queue of a job family.
-    pub fn family_queue(&self, family: Family) -> String {
-        format!("{}jambo.jobs.{}", self.prefix, family.as_str())
+    /// The durable queue of a job lane.
+    pub fn lane_queue(&self, lane: Lane) -> String {
+        format!("{}jambo.jobs.{}", self.prefix, lane.as_str())
     }
     /// The catch-all queue of unroutable jobs (unknown job types).
     pub fn unrouted_queue(&self) -> String {
@@ -87,12 +87,12 @@ impl Names {
         format!("{queue}.dead")
     }
     /// The delayed-retry queue for retry number `level` (1 = the first retry).
-    pub fn retry_queue(&self, family: Family, level: u32) -> String {
-        format!("{}.retry.{level}", self.family_queue(family))
+    pub fn retry_queue(&self, lane: Lane, level: u32) -> String {
+        format!("{}.retry.{level}", self.lane_queue(lane))
     }
-    /// The routing key that brings a retried job back to its family queue only.
-    pub fn retry_routing_key(family: Family) -> String {
-        format!("retry.{}", family.as_str())
+    /// The routing key that brings a retried job back to its lane queue only.
+    pub fn retry_routing_key(lane: Lane) -> String {
+        format!("retry.{}", lane.as_str())
     }
 }
 
@@ -107,7 +107,7 @@ pub struct AmqpQueue {
 struct Shared {
     url: String,
     names: Names,
-    families: Vec<Family>,
+    lanes: Vec<Lane>,
     prefetch: u16,
     max_attempts: u32,
     reconnect_max: Duration,
@@ -127,7 +127,7 @@ struct AmqpSettler {
     acker: Acker,
     /// The queue the delivery came from (the dead-letter routing key).
     queue: String,
-    family: Option<Family>,
+    lane: Option<Lane>,
     properties: BasicProperties,
     routing_key: String,
 }
@@ -137,22 +137,19 @@ const HEALTH_CONNECTED: u8 = 1;
 const HEALTH_CLOSED: u8 = 2;
 
 impl AmqpQueue {
-    /// Connects, declares the topology and starts consuming the families' queues. Fails when the
+    /// Connects, declares the topology and starts consuming the lanes' queues. Fails when the
     /// first connection or the topology is refused (wrong URL, credentials or conflicting
     /// queue arguments); later connection losses are retried forever with backoff.
-    pub async fn connect(
-        config: &AmqpConfig,
-        families: Vec<Family>,
-    ) -> Result<AmqpQueue, QueueError> {
+    pub async fn connect(config: &AmqpConfig, lanes: Vec<Lane>) -> Result<AmqpQueue, QueueError> {
         let url = config.url.clone().ok_or_else(|| {
             QueueError::Setup("no broker URL: pass --queue amqp://… or set amqp.url".into())
         })?;
         let url = with_password(&url, config.password.as_ref().map(|s| s.expose()));
-        let capacity = usize::from(config.prefetch) * (families.len() + 1);
+        let capacity = usize::from(config.prefetch) * (lanes.len() + 1);
         let shared = Arc::new(Shared {
             url,
             names: Names::new(&config.prefix),
-            families,
+            lanes,
             prefetch: config.prefetch,
             max_attempts: config.max_attempts,
             reconnect_max: config.reconnect_max,
@@ -174,7 +171,7 @@ impl AmqpQueue {
     }
 
     /// Declares the whole topology on the broker and returns (for tools and tests).
-    pub async fn declare(config: &AmqpConfig, families: &[Family]) -> Result<(), QueueError> {
+    pub async fn declare(config: &AmqpConfig, lanes: &[Lane]) -> Result<(), QueueError> {
         let url = config.url.clone().unwrap_or_default();
         let url = with_password(&url, config.password.as_ref().map(|s| s.expose()));
         let connection = Connection::connect(&url, ConnectionProperties::default())
@@ -184,7 +181,7 @@ impl AmqpQueue {
         declare_topology(
             &channel,
             &Names::new(&config.prefix),
-            families,
+            lanes,
             config.max_attempts,
         )
         .await?;
@@ -192,7 +189,7 @@ impl AmqpQueue {
         Ok(())
     }
 
-    /// Queue depths of the family queues, for the metrics.
+    /// Queue depths of the lane queues, for the metrics.
     pub async fn depths(&self) -> Vec<(String, u32)> {
         let Some(connection) = self.shared.connection.read().await.clone() else {
             return Vec::new();
@@ -201,8 +198,8 @@ impl AmqpQueue {
             return Vec::new();
         };
         let mut depths = Vec::new();
-        for family in &self.shared.families {
-            let name = self.shared.names.family_queue(*family);
+        for lane in &self.shared.lanes {
+            let name = self.shared.names.lane_queue(*lane);
             let passive = QueueDeclareOptions {
                 passive: true,
                 ..QueueDeclareOptions::default()
@@ -287,7 +284,7 @@ const DURABLE_QUEUE: QueueDeclareOptions = QueueDeclareOptions {
 async fn declare_topology(
     channel: &Channel,
     names: &Names,
-    families: &[Family],
+    lanes: &[Lane],
     max_attempts: u32,
 ) -> Result<(), QueueError> {
     let durable = ExchangeDeclareOptions {
@@ -348,7 +345,7 @@ async fn declare_topology(
     };
 
     let mut main_queues: Vec<String> = vec![names.unrouted_queue()];
-    main_queues.extend(families.iter().map(|f| names.family_queue(*f)));
+    main_queues.extend(lanes.iter().map(|f| names.lane_queue(*f)));
     for name in &main_queues {
         queue(name.clone(), main_args(name)).await?;
         let dead = Names::dead_queue(name);
@@ -361,18 +358,18 @@ async fn declare_topology(
         String::new(),
     )
     .await?;
-    for family in families {
-        let name = names.family_queue(*family);
+    for lane in lanes {
+        let name = names.lane_queue(*lane);
         bind(
             name.clone(),
             names.jobs_exchange(),
-            format!("{}.*", family.as_str()),
+            format!("{}.*", lane.as_str()),
         )
         .await?;
         bind(
             name.clone(),
             names.jobs_exchange(),
-            Names::retry_routing_key(*family),
+            Names::retry_routing_key(*lane),
         )
         .await?;
         for level in 1..max_attempts {
@@ -380,10 +377,10 @@ async fn declare_topology(
                 ("x-dead-letter-exchange", text(&names.jobs_exchange())),
                 (
                     "x-dead-letter-routing-key",
-                    text(&Names::retry_routing_key(*family)),
+                    text(&Names::retry_routing_key(*lane)),
                 ),
             ]);
-            queue(names.retry_queue(*family, level), args).await?;
+            queue(names.retry_queue(*lane, level), args).await?;
         }
     }
     Ok(())
@@ -410,17 +407,17 @@ impl Shared {
             .confirm_select(ConfirmSelectOptions::default())
             .await
             .map_err(disconnected)?;
-        declare_topology(&publisher, &self.names, &self.families, self.max_attempts).await?;
+        declare_topology(&publisher, &self.names, &self.lanes, self.max_attempts).await?;
 
         let (lost_tx, lost_rx) = mpsc::channel(1);
         let mut consumers = Vec::new();
-        let mut queues: Vec<(String, Option<Family>)> = vec![(self.names.unrouted_queue(), None)];
+        let mut queues: Vec<(String, Option<Lane>)> = vec![(self.names.unrouted_queue(), None)];
         queues.extend(
-            self.families
+            self.lanes
                 .iter()
-                .map(|f| (self.names.family_queue(*f), Some(*f))),
+                .map(|f| (self.names.lane_queue(*f), Some(*f))),
         );
-        for (queue, family) in queues {
+        for (queue, lane) in queues {
             let channel = connection.create_channel().await.map_err(disconnected)?;
             channel
                 .basic_qos(self.prefetch, BasicQosOptions::default())
@@ -429,7 +426,7 @@ impl Shared {
             let tag = format!(
                 "jambo-worker-{}-{}",
                 std::process::id(),
-                family.map_or("unrouted", Family::as_str)
+                lane.map_or("unrouted", Lane::as_str)
             );
             let consumer = channel
                 .basic_consume(
@@ -445,7 +442,7 @@ impl Shared {
                 self.clone(),
                 consumer,
                 queue,
-                family,
+                lane,
                 tx.clone(),
                 lost_tx.clone(),
             ));
@@ -524,7 +521,7 @@ async fn forward(
     shared: Arc<Shared>,
     mut consumer: lapin::Consumer,
     queue: String,
-    family: Option<Family>,
+    lane: Option<Lane>,
     tx: mpsc::Sender<Delivery>,
     lost: mpsc::Sender<()>,
 ) {
@@ -539,7 +536,7 @@ async fn forward(
         let properties = delivery.properties.clone();
         let message = Message {
             attempt: attempt_of(&properties),
-            family,
+            lane,
             reply_to: properties
                 .reply_to()
                 .as_ref()
@@ -558,7 +555,7 @@ async fn forward(
             shared: shared.clone(),
             acker: delivery.acker,
             queue: queue.clone(),
-            family,
+            lane,
             properties,
             routing_key: delivery.routing_key.as_str().to_owned(),
         };
@@ -768,7 +765,7 @@ impl AmqpSettler {
                 next_attempt,
                 failure,
             } => {
-                let Some(family) = self.family else {
+                let Some(lane) = self.lane else {
                     return Err(QueueError::Setup(
                         "a job from the unrouted queue cannot be retried".into(),
                     ));
@@ -783,7 +780,7 @@ impl AmqpSettler {
                         ("x-last-error-message", text(&failure.message)),
                     ])
                     .with_expiration(delay.as_millis().max(1).to_string().into());
-                let retry_queue = self.shared.names.retry_queue(family, level);
+                let retry_queue = self.shared.names.retry_queue(lane, level);
                 self.shared
                     .publish("", &retry_queue, &message.body, properties, true)
                     .await?;
@@ -843,13 +840,13 @@ mod tests {
     fn names_carry_the_prefix() {
         let names = Names::new("t1.");
         assert_eq!(names.jobs_exchange(), "t1.jambo.jobs");
-        assert_eq!(names.family_queue(Family::Lead), "t1.jambo.jobs.lead");
+        assert_eq!(names.lane_queue(Lane::new("lead")), "t1.jambo.jobs.lead");
         assert_eq!(
-            Names::dead_queue(&names.family_queue(Family::Lead)),
+            Names::dead_queue(&names.lane_queue(Lane::new("lead"))),
             "t1.jambo.jobs.lead.dead"
         );
         assert_eq!(
-            names.retry_queue(Family::Source, 2),
+            names.retry_queue(Lane::new("source"), 2),
             "t1.jambo.jobs.source.retry.2"
         );
     }

@@ -17,7 +17,21 @@ use std::time::Duration;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::job::Family;
+/// A lane of work: one consumer queue of the backend, bound to the routing keys `<name>.*`. The
+/// queue layer knows lanes by name only; which jobs travel in which lane is the runtime's choice
+/// (one lane per job family).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Lane(&'static str);
+
+impl Lane {
+    pub const fn new(name: &'static str) -> Lane {
+        Lane(name)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
 
 /// A message as received, whatever the backend.
 #[derive(Debug, Clone)]
@@ -25,8 +39,8 @@ pub struct Message {
     pub body: Vec<u8>,
     /// 1 for the first delivery; counts retries made through the retry queues.
     pub attempt: u32,
-    /// The family queue it came from (`None` for the catch-all of unroutable jobs, or stdin).
-    pub family: Option<Family>,
+    /// The lane it came from (`None` for the catch-all of unroutable jobs, or stdin).
+    pub lane: Option<Lane>,
     /// Where a request/reply caller waits for the result.
     pub reply_to: Option<String>,
     pub correlation_id: Option<String>,
@@ -42,7 +56,7 @@ impl Message {
         Message {
             body,
             attempt: 1,
-            family: None,
+            lane: None,
             reply_to: None,
             correlation_id: None,
             redelivered: false,

@@ -12,7 +12,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::tenant::{Route, TenantSettings};
+use crate::contract::tenant::{Route, TenantSettings};
 
 /// What routing looks at.
 #[derive(Debug, Clone, Default)]

@@ -4,9 +4,10 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use jambo_worker::job::Family;
+use jambo_worker::contract::job::Family;
 use jambo_worker::queue::amqp::Names;
-use jambo_worker::store::{JobStore, RedbJobStore};
+use jambo_worker::runtime::worker::lane_of;
+use jambo_worker::state::jobs::{JobStore, RedbJobStore};
 use lapin::BasicProperties;
 use serde_json::json;
 
@@ -157,7 +158,9 @@ async fn each_kind_of_bad_input_is_dead_lettered_and_a_good_job_behind_it_succee
     for family in [Family::Lead, Family::Test] {
         dead.extend(
             broker
-                .drain(&Names::dead_queue(&broker.names.family_queue(family)))
+                .drain(&Names::dead_queue(
+                    &broker.names.lane_queue(lane_of(family)),
+                ))
                 .await,
         );
     }
@@ -228,7 +231,9 @@ async fn a_transient_failure_is_retried_with_backoff_and_a_permanent_one_is_dead
     assert_eq!(doomed["type"], "job.failed");
     assert_eq!(doomed["result"]["error"]["kind"], "retries_exhausted");
     let dead = broker
-        .drain(&Names::dead_queue(&broker.names.family_queue(Family::Test)))
+        .drain(&Names::dead_queue(
+            &broker.names.lane_queue(lane_of(Family::Test)),
+        ))
         .await;
     assert_eq!(dead.len(), 1);
     assert_eq!(
@@ -242,7 +247,7 @@ async fn a_transient_failure_is_retried_with_backoff_and_a_permanent_one_is_dead
     for level in 1..MAX_ATTEMPTS {
         assert_eq!(
             broker
-                .depth(&broker.names.retry_queue(Family::Test, level))
+                .depth(&broker.names.retry_queue(lane_of(Family::Test), level))
                 .await,
             0
         );
@@ -271,7 +276,7 @@ async fn kill_9_with_1000_jobs_in_flight_loses_none_and_runs_each_once() {
     let mut got = broker.take(&events, 50, LONG).await;
     // Every job has been delivered to the worker (none is ready in the queue) and most are
     // unfinished: they are in flight when the worker dies.
-    let queue = broker.names.family_queue(Family::Test);
+    let queue = broker.names.lane_queue(lane_of(Family::Test));
     while broker.depth(&queue).await > 0 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -320,7 +325,9 @@ async fn kill_9_with_1000_jobs_in_flight_loses_none_and_runs_each_once() {
         "one stored result per job"
     );
     assert_eq!(
-        broker.depth(&broker.names.family_queue(Family::Test)).await,
+        broker
+            .depth(&broker.names.lane_queue(lane_of(Family::Test)))
+            .await,
         0
     );
     broker.cleanup().await;
@@ -394,7 +401,7 @@ async fn sigterm_drains_in_flight_jobs_requeues_the_rest_and_exits_0() {
         data.path(),
         &[("JAMBO__WORKER__CONCURRENCY__TEST", "4")],
     );
-    let queue = broker.names.family_queue(Family::Test);
+    let queue = broker.names.lane_queue(lane_of(Family::Test));
     broker.wait_for_consumer(&queue, LONG).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     worker.sigterm();

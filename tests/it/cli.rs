@@ -102,7 +102,10 @@ fn demo_runs_on_embedded_defaults() {
         .iter()
         .filter(|e| e["type"] != "source.progress")
         .collect();
-    assert_eq!(results.len(), jambo_worker::demo::DEMO_JOBS.lines().count());
+    assert_eq!(
+        results.len(),
+        jambo_worker::cli::demo::DEMO_JOBS.lines().count()
+    );
     let indexed = results
         .iter()
         .find(|e| e["type"] == "source.indexed")

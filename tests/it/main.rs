@@ -1,4 +1,5 @@
 //! The one integration test binary. Modules:
+//! - `architecture`: the layers of ARCHITECTURE.md, checked on the source
 //! - `support`: broker connection with a per-test prefix, the worker binary as a child process
 //! - `queue_conformance`: the contract every `Queue` implementation must meet, run on each
 //! - `amqp`: the worker against the real RabbitMQ (round trip, bad input, retries, kill -9,
@@ -14,6 +15,7 @@
 //!   summary, extraction, the fixture leads' expected labels, no panics)
 
 mod amqp;
+mod architecture;
 mod cli;
 pub(crate) mod knowledge;
 mod privacy;

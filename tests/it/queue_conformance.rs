@@ -9,10 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use jambo_worker::job::Family;
+use jambo_worker::contract::job::Family;
 use jambo_worker::queue::amqp::{AmqpQueue, Names};
 use jambo_worker::queue::stdio::StdioQueue;
 use jambo_worker::queue::{FailureInfo, Outgoing, Queue, Settlement};
+use jambo_worker::runtime::worker::lane_of;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, DuplexStream};
 use tokio::sync::Mutex;
 
@@ -210,7 +211,7 @@ impl Harness for AmqpHarness {
         self.broker.take(&self.events, 1, WAIT).await.remove(0).body
     }
     async fn next_dead_letter(&self) -> (Vec<u8>, String) {
-        let dead = Names::dead_queue(&self.broker.names.family_queue(Family::Test));
+        let dead = Names::dead_queue(&self.broker.names.lane_queue(lane_of(Family::Test)));
         let letter = self.broker.take(&dead, 1, WAIT).await.remove(0);
         let kind = letter.header("x-error-kind").unwrap();
         (letter.body, kind)
@@ -240,7 +241,7 @@ async fn amqp_queue_meets_the_queue_contract() {
     let prefix = unique_prefix("conformance");
     let broker = Broker::connect(&prefix).await;
     let events = broker.events_queue().await;
-    let queue = AmqpQueue::connect(&amqp_config(&prefix), vec![Family::Test])
+    let queue = AmqpQueue::connect(&amqp_config(&prefix), vec![lane_of(Family::Test)])
         .await
         .expect("connect");
     let harness = AmqpHarness {

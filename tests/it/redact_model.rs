@@ -7,7 +7,7 @@
 
 use std::sync::LazyLock;
 
-use jambo_worker::knowledge::embed::ModelCache;
+use jambo_worker::models::ModelCache;
 use jambo_worker::privacy::redact::{
     Entity, EntityType, ModelTierConfig, Pseudonymizer, Redactor, RedactorConfig, redact_stream,
 };

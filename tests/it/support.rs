@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use jambo_worker::config::AmqpConfig;
-use jambo_worker::job::Family;
+use jambo_worker::contract::job::Family;
 use jambo_worker::queue::amqp::{AmqpQueue, Names};
+use jambo_worker::runtime::worker::lane_of;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicPublishOptions,
     ConfirmSelectOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
@@ -84,7 +85,7 @@ impl Broker {
             .confirm_select(ConfirmSelectOptions::default())
             .await
             .expect("confirms");
-        AmqpQueue::declare(&amqp_config(prefix), &Family::ALL)
+        AmqpQueue::declare(&amqp_config(prefix), &Family::ALL.map(lane_of))
             .await
             .expect("declare topology");
         Broker {
@@ -253,10 +254,10 @@ impl Broker {
             format!("{}test.replies", self.prefix),
         ];
         for family in Family::ALL {
-            let queue = self.names.family_queue(family);
+            let queue = self.names.lane_queue(lane_of(family));
             queues.push(Names::dead_queue(&queue));
             for level in 1..MAX_ATTEMPTS {
-                queues.push(self.names.retry_queue(family, level));
+                queues.push(self.names.retry_queue(lane_of(family), level));
             }
             queues.push(queue);
         }

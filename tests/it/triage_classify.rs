@@ -3,11 +3,11 @@
 
 use std::sync::OnceLock;
 
-use jambo_worker::knowledge::embed::{LocalMiniLm, LocalMiniLmConfig, ModelCache};
-use jambo_worker::tenant::Category;
-use jambo_worker::triage::spam::SpamExample;
+use jambo_worker::contract::tenant::Category;
+use jambo_worker::models::{LocalMiniLm, LocalMiniLmConfig, ModelCache};
+use jambo_worker::triage::learn::spam::SpamExample;
 use jambo_worker::triage::{
-    CategoryConfig, CategoryModel, SpamDetector, SpamInput, spam::SpamConfig,
+    CategoryConfig, CategoryModel, SpamDetector, SpamInput, learn::spam::SpamConfig,
 };
 
 fn model() -> &'static LocalMiniLm {

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use jambo_worker::job::{Contact, Lead};
+use jambo_worker::contract::job::{Contact, Lead};
 use jambo_worker::triage::{
     Cleaned, ExtractInput, Extracted, Polarity, Source, UrgencyLevel, analyze_lead, clean,
     detect_language, detect_language_among, extract, sentiment, summarize, urgency,
@@ -456,11 +456,14 @@ fn summary_picks_the_request_and_trims() {
 // extraction
 
 fn extract_text(body: &str, lang: &str) -> Extracted {
-    extract(&ExtractInput {
-        body,
-        language: lang,
-        ..ExtractInput::default()
-    })
+    extract(
+        &contacts(),
+        &ExtractInput {
+            body,
+            language: lang,
+            ..ExtractInput::default()
+        },
+    )
 }
 
 #[test]
@@ -585,14 +588,17 @@ fn form_fields_win_over_text() {
     };
     let body =
         "My name is Pedro Ruiz from Acme GmbH, call me at +49 30 1234567. Budget $5k, next month.";
-    let e = extract(&ExtractInput {
-        body,
-        signature: Some("Pedro Ruiz\nAcme GmbH"),
-        subject: None,
-        contact: Some(&contact),
-        fields: Some(&fields),
-        language: "en",
-    });
+    let e = extract(
+        &contacts(),
+        &ExtractInput {
+            body,
+            signature: Some("Pedro Ruiz\nAcme GmbH"),
+            subject: None,
+            contact: Some(&contact),
+            fields: Some(&fields),
+            language: "en",
+        },
+    );
     let v = |f: &Option<jambo_worker::triage::Field<String>>| {
         f.as_ref().map(|f| (f.value.clone(), f.source))
     };
@@ -614,14 +620,17 @@ fn form_fields_win_over_text() {
     assert_eq!(budget, Some((9000.0, "EUR", Source::Form)));
 
     // without the form: contact, then signature, then text
-    let e = extract(&ExtractInput {
-        body,
-        signature: Some("Pedro Ruiz\nAcme GmbH"),
-        subject: None,
-        contact: Some(&contact),
-        fields: None,
-        language: "en",
-    });
+    let e = extract(
+        &contacts(),
+        &ExtractInput {
+            body,
+            signature: Some("Pedro Ruiz\nAcme GmbH"),
+            subject: None,
+            contact: Some(&contact),
+            fields: None,
+            language: "en",
+        },
+    );
     assert_eq!(v(&e.name), Some(("M. Lopez".into(), Source::Contact)));
     assert_eq!(
         v(&e.email),
@@ -642,12 +651,15 @@ fn company_from_email_domain_unless_free_mail() {
         phone: None,
     };
     let run = |c: &Contact| {
-        extract(&ExtractInput {
-            body: "Please send a quote.",
-            contact: Some(c),
-            language: "en",
-            ..ExtractInput::default()
-        })
+        extract(
+            &contacts(),
+            &ExtractInput {
+                body: "Please send a quote.",
+                contact: Some(c),
+                language: "en",
+                ..ExtractInput::default()
+            },
+        )
     };
     let e = run(&contact("anna@blue-harbor.co.uk"));
     let company = e.company.as_ref().map(|c| (c.value.as_str(), c.source));
@@ -673,12 +685,15 @@ fn phone_region_from_tld_or_language_else_plus() {
             email: Some(e.into()),
             phone: None,
         });
-        extract(&ExtractInput {
-            body,
-            contact: contact.as_ref(),
-            language: lang,
-            ..ExtractInput::default()
-        })
+        extract(
+            &contacts(),
+            &ExtractInput {
+                body,
+                contact: contact.as_ref(),
+                language: lang,
+                ..ExtractInput::default()
+            },
+        )
         .phone
         .map(|p| p.value)
     };
@@ -739,7 +754,7 @@ fn fixture_leads_meet_their_expected_labels() {
             ["sales", "support", "billing", "spam"]
                 .contains(&exp["category"].as_str().unwrap_or(""))
         );
-        let got = analyze_lead(&lead);
+        let got = analyze_lead(&lead, &contacts());
         let mut check = |what: &str, got: Value, want: &Value| {
             if &got != want {
                 wrong.push(format!("{id} {what}: expected {want}, got {got}"));
@@ -798,20 +813,26 @@ fn run_everything(text: &str) {
         email: Some(text.into()),
         phone: Some(text.into()),
     };
-    let _ = extract(&ExtractInput {
-        body: text,
-        signature: Some(text),
-        subject: Some(text),
-        contact: Some(&contact),
-        fields: Some(&fields),
-        language: &l.code,
-    });
-    let _ = extract(&ExtractInput {
-        body: &c.body,
-        signature: c.signature.as_deref(),
-        language: "und",
-        ..ExtractInput::default()
-    });
+    let _ = extract(
+        &contacts(),
+        &ExtractInput {
+            body: text,
+            signature: Some(text),
+            subject: Some(text),
+            contact: Some(&contact),
+            fields: Some(&fields),
+            language: &l.code,
+        },
+    );
+    let _ = extract(
+        &contacts(),
+        &ExtractInput {
+            body: &c.body,
+            signature: c.signature.as_deref(),
+            language: "und",
+            ..ExtractInput::default()
+        },
+    );
 }
 
 proptest! {
@@ -839,4 +860,11 @@ proptest! {
     ) {
         run_everything(&parts.concat());
     }
+}
+
+/// The e-mail and phone detector the worker hands the text engine.
+fn contacts() -> jambo_worker::privacy::redact::Redactor {
+    jambo_worker::privacy::redact::Redactor::new(
+        jambo_worker::privacy::redact::RedactorConfig::contact_fields(),
+    )
 }

@@ -77,7 +77,7 @@ pub struct PageRecord {
 }
 
 /// Which retrievers a search uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum SearchMode {
     /// Dense and BM25 fused with reciprocal rank fusion.

@@ -1,15 +1,16 @@
 //! The one exit to external AI providers. Every embeddings or chat call leaves the process
 //! through [`Gate`], which (1) refuses unless the tenant allows external AI, (2) redacts the
 //! outgoing text into typed placeholders, (3) sets the provider's storage option from the
-//! tenant's training consent (`store: false` unless opted in), and (4) writes an audit record
-//! (no content) before returning.
+//! tenant's training consent (`store: false` unless opted in), and (4) writes a `pending` audit
+//! record (no content) before any byte leaves and the outcome after; when the pending record
+//! cannot be written, the call is not made.
 //!
-//! The provider client lives in the private `openai` submodule: no code outside this module can
-//! name it, so no code can reach a provider without passing these four steps. (clippy.toml also
-//! disallows `async_openai::Client` everywhere else, and a test checks that `async_openai` is not
-//! used outside this folder.)
+//! The provider client lives in the private `client` submodule: no code outside this module can
+//! name it (module privacy), so no code can reach a provider without passing these four steps;
+//! clippy.toml disallows the client crate's `Client` and config types everywhere else, and CI
+//! runs clippy with `-D warnings`.
 
-mod openai;
+mod client;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,10 +19,10 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use crate::config::OpenAiConfig;
-use crate::knowledge::embed::{EmbedError, Embedder};
+use crate::contract::tenant::{Provider, TenantSettings};
+use crate::models::{EmbedError, Embedder};
 use crate::privacy::audit::{AuditError, AuditLog, AuditRecord, Outcome, Purpose};
 use crate::privacy::redact::{Pseudonymizer, Redactor};
-use crate::tenant::{Provider, TenantSettings};
 
 /// The provider name in audit records and result `privacy` blocks.
 pub const OPENAI: &str = "openai";
@@ -133,7 +134,7 @@ pub struct ChatAnswer {
 
 /// The gate in front of the configured provider.
 pub struct Gate {
-    provider: Option<openai::OpenAi>,
+    provider: Option<client::OpenAi>,
     config: OpenAiConfig,
     redactor: Arc<Redactor>,
     audit: Arc<AuditLog>,
@@ -143,7 +144,7 @@ pub struct Gate {
 impl Gate {
     pub fn new(config: &OpenAiConfig, redactor: Arc<Redactor>, audit: Arc<AuditLog>) -> Gate {
         Gate {
-            provider: openai::OpenAi::from_config(config),
+            provider: client::OpenAi::from_config(config),
             config: config.clone(),
             redactor,
             audit,
@@ -191,25 +192,33 @@ impl Gate {
         call: Call<'_>,
         texts: &[String],
     ) -> Result<(Vec<Vec<f32>>, Usage), GateError> {
-        let provider = self.admit(call, &self.config.embedding_model)?;
-        let mut pseudonymizer = Pseudonymizer::new();
-        let mut usage = Usage::default();
-        let redacted: Vec<String> = texts
-            .iter()
-            .map(|t| {
-                let r = pseudonymizer.redact(&self.redactor, t);
-                count_into(&mut usage.redactions, &r.counts_by_type);
-                r.text
-            })
-            .collect();
-        let mut vectors = Vec::with_capacity(texts.len());
+        let model = self.config.embedding_model.clone();
+        let provider = self.admit(call, &model)?;
+        let redactor = self.redactor.clone();
+        let texts = texts.to_vec();
+        let (redacted, redactions) = crate::cpu::run(move || {
+            let mut pseudonymizer = Pseudonymizer::new();
+            let mut redactions = BTreeMap::new();
+            let redacted: Vec<String> = texts
+                .iter()
+                .map(|t| {
+                    let r = pseudonymizer.redact(&redactor, t);
+                    count_into(&mut redactions, &r.counts_by_type);
+                    r.text
+                })
+                .collect();
+            (redacted, redactions)
+        })
+        .await;
+        let mut usage = Usage {
+            redactions,
+            ..Usage::default()
+        };
+        let call_id = self.pending(call, &model, &usage)?;
+        let mut vectors = Vec::with_capacity(redacted.len());
         for batch in redacted.chunks(self.config.embedding_batch.max(1)) {
             match provider
-                .embed(
-                    &self.config.embedding_model,
-                    self.config.embedding_dimensions,
-                    batch,
-                )
+                .embed(&model, self.config.embedding_dimensions, batch)
                 .await
             {
                 Ok((v, u)) => {
@@ -217,7 +226,7 @@ impl Gate {
                     usage.prompt_tokens += u.prompt_tokens;
                 }
                 Err(err) => {
-                    self.record(call, &self.config.embedding_model, &usage, Some(err.kind))?;
+                    self.record(call, &call_id, &model, &usage, Some(err.kind))?;
                     return Err(GateError::Provider {
                         kind: err.kind,
                         message: err.message,
@@ -225,7 +234,7 @@ impl Gate {
                 }
             }
         }
-        self.record(call, &self.config.embedding_model, &usage, None)?;
+        self.record(call, &call_id, &model, &usage, None)?;
         Ok((vectors, usage))
     }
 
@@ -245,8 +254,18 @@ impl Gate {
             .unwrap_or_else(|| "gpt-4o-mini".into());
         let provider = self.admit(call, &model)?;
         let mut usage = Usage::default();
-        let system = pseudonymizer.redact(&self.redactor, &request.system);
-        let user = pseudonymizer.redact(&self.redactor, &request.user);
+        // Redaction (the model tier too) is CPU work: the job's pseudonymizer goes to the
+        // blocking pool and comes back with the new placeholders in it.
+        let redactor = self.redactor.clone();
+        let (system_in, user_in) = (request.system.clone(), request.user.clone());
+        let mut taken = std::mem::take(pseudonymizer);
+        let (taken, system, user) = crate::cpu::run(move || {
+            let system = taken.redact(&redactor, &system_in);
+            let user = taken.redact(&redactor, &user_in);
+            (taken, system, user)
+        })
+        .await;
+        *pseudonymizer = taken;
         count_into(&mut usage.redactions, &system.counts_by_type);
         count_into(&mut usage.redactions, &user.counts_by_type);
         let mut body = json!({
@@ -266,6 +285,8 @@ impl Gate {
             });
         }
         let local_prompt_tokens = self.count(&system.text) + self.count(&user.text);
+        usage.prompt_tokens = local_prompt_tokens;
+        let call_id = self.pending(call, &model, &usage)?;
         match provider.chat(body).await {
             Ok((content, reported)) => {
                 match reported {
@@ -274,16 +295,14 @@ impl Gate {
                         usage.completion_tokens = u.completion_tokens;
                     }
                     None => {
-                        usage.prompt_tokens = local_prompt_tokens;
                         usage.completion_tokens = self.count(&content);
                     }
                 }
-                self.record(call, &model, &usage, None)?;
+                self.record(call, &call_id, &model, &usage, None)?;
                 Ok(ChatAnswer { content, usage })
             }
             Err(err) => {
-                usage.prompt_tokens = local_prompt_tokens;
-                self.record(call, &model, &usage, Some(err.kind))?;
+                self.record(call, &call_id, &model, &usage, Some(err.kind))?;
                 Err(GateError::Provider {
                     kind: err.kind,
                     message: err.message,
@@ -292,8 +311,20 @@ impl Gate {
         }
     }
 
+    /// Writes the `pending` record of a call about to be made (no content) and returns its call
+    /// id. When it cannot be written the call is not made: nothing leaves unaudited.
+    fn pending(&self, call: Call<'_>, model: &str, usage: &Usage) -> Result<String, GateError> {
+        let call_id = format!("{:016x}", rand::random::<u64>());
+        self.audit.append(&AuditRecord {
+            call_id: call_id.clone(),
+            outcome: Outcome::Pending,
+            ..self.base_record(call, model, usage)
+        })?;
+        Ok(call_id)
+    }
+
     /// Checks the tenant; a refusal is audited too (so a review sees attempts, not only calls).
-    fn admit(&self, call: Call<'_>, model: &str) -> Result<&openai::OpenAi, GateError> {
+    fn admit(&self, call: Call<'_>, model: &str) -> Result<&client::OpenAi, GateError> {
         match (self.refusal(call.tenant), self.provider.as_ref()) {
             (None, Some(provider)) => Ok(provider),
             (reason, _) => {
@@ -310,11 +341,13 @@ impl Gate {
     fn record(
         &self,
         call: Call<'_>,
+        call_id: &str,
         model: &str,
         usage: &Usage,
         error: Option<ProviderErrorKind>,
     ) -> Result<(), AuditError> {
         let mut record = self.base_record(call, model, usage);
+        record.call_id = call_id.to_owned();
         if let Some(kind) = error {
             record.outcome = Outcome::Failed;
             record.error_kind = Some(kind.as_str().to_owned());
@@ -335,6 +368,7 @@ impl Gate {
     fn base_record(&self, call: Call<'_>, model: &str, usage: &Usage) -> AuditRecord {
         AuditRecord {
             time: AuditLog::now(),
+            call_id: String::new(),
             tenant_id: call.tenant.tenant_id.clone(),
             job_id: call.job_id.to_owned(),
             purpose: call.purpose,

@@ -13,13 +13,14 @@ mod bytes;
 mod detectors;
 mod entity;
 pub mod eval;
-mod gate;
 mod model;
 mod names;
 mod pseudonym;
 mod resolve;
+mod segments;
 mod stream;
 mod text;
+mod tier;
 
 use std::path::PathBuf;
 
@@ -33,6 +34,7 @@ pub use self::model::{ModelError, ModelTierConfig};
 pub use self::names::{NameListError, NameLists};
 pub use self::pseudonym::{Pseudonymizer, Redacted, Restored, UnknownPlaceholder};
 pub use self::stream::{StreamSummary, StreamWindow, redact_stream, redact_stream_with};
+pub use self::tier::RedactTier;
 
 /// Regions tried, in order, for phone numbers written without an international prefix.
 pub const DEFAULT_PHONE_REGIONS: [&str; 8] = ["US", "CA", "GB", "DE", "FR", "ES", "NL", "IT"];
@@ -59,6 +61,23 @@ impl Default for RedactorConfig {
                 .iter()
                 .map(|r| r.to_string())
                 .collect(),
+            name_lists_dir: None,
+            model: None,
+        }
+    }
+}
+
+impl RedactorConfig {
+    /// The detector triage uses to find a lead's e-mail addresses and phone numbers: more
+    /// national phone regions than the default, no name lists, no model tier.
+    pub fn contact_fields() -> RedactorConfig {
+        let mut phone_regions: Vec<String> = DEFAULT_PHONE_REGIONS
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
+        phone_regions.extend(["PT", "AT", "CH", "BE", "IE"].map(String::from));
+        RedactorConfig {
+            phone_regions,
             name_lists_dir: None,
             model: None,
         }
@@ -179,7 +198,7 @@ impl Redactor {
         };
         let fast = resolve::resolve(text, candidates.clone());
         let ranges = if model.config().gate {
-            gate::open_ranges(text, &fast)
+            segments::open_ranges(text, &fast)
         } else {
             vec![(0, text.len())]
         };

@@ -22,7 +22,7 @@ use ort::session::Session;
 use ort::value::Tensor;
 use tokenizers::{Encoding, Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
-use crate::knowledge::embed::{EmbedError, ModelCache, onnx_runtime};
+use crate::models::{EmbedError, ModelCache, onnx_runtime};
 
 use super::entity::EntityType;
 use super::text::{ceil_boundary, floor_boundary};

@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use jambo_worker::knowledge::embed::{Embedder, LocalMiniLm, LocalMiniLmConfig, ModelCache};
+use jambo_worker::models::{Embedder, LocalMiniLm, LocalMiniLmConfig, ModelCache};
 
 /// One model per test binary: loading takes a while and onnxruntime wants one environment.
 fn model() -> &'static LocalMiniLm {

@@ -231,5 +231,5 @@ fn generated(rest: &str, pages: usize) -> Response {
 }
 
 async fn static_file(shared: &Shared, path: &str, headers: &HeaderMap) -> Response {
-    jambo_worker::demo::site::static_file(&shared.root, &shared.base, path, headers).await
+    jambo_worker::cli::demo::site::static_file(&shared.root, &shared.base, path, headers).await
 }

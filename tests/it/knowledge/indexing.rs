@@ -7,11 +7,11 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use jambo_worker::config::{CliOverrides, Config};
-use jambo_worker::knowledge::commands::knowledge_for;
-use jambo_worker::knowledge::index::{IndexMode, IndexProgress, SourceSpec};
+use jambo_worker::contract::job::ReindexMode;
+use jambo_worker::contract::tenant::TenantSettings;
+use jambo_worker::knowledge::index::{IndexProgress, SourceSpec};
 use jambo_worker::knowledge::service::Knowledge;
 use jambo_worker::knowledge::store::SearchMode;
-use jambo_worker::tenant::TenantSettings;
 use serde_json::{Value, json};
 
 use super::fixture_site::FixtureServer;
@@ -42,7 +42,7 @@ async fn index(
     knowledge: &Knowledge,
     tenant: &Arc<TenantSettings>,
     source: &SourceSpec,
-    mode: IndexMode,
+    mode: ReindexMode,
 ) -> (
     jambo_worker::knowledge::index::IndexReport,
     Vec<IndexProgress>,
@@ -63,7 +63,7 @@ async fn index(
 async fn help_center_is_indexed_searched_reindexed_and_deleted() {
     let server = FixtureServer::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let knowledge = knowledge_for(&config(dir.path())).expect("knowledge");
+    let knowledge = knowledge_for(&config(dir.path()));
     let acme = tenant("acme");
     let source = SourceSpec {
         id: "help".into(),
@@ -72,7 +72,7 @@ async fn help_center_is_indexed_searched_reindexed_and_deleted() {
         ..SourceSpec::default()
     };
 
-    let (first, progress) = index(&knowledge, &acme, &source, IndexMode::Incremental).await;
+    let (first, progress) = index(&knowledge, &acme, &source, ReindexMode::Incremental).await;
     assert!(first.pages_indexed >= 20, "{first:?}");
     assert!(first.chunks >= first.pages_indexed, "{first:?}");
     assert_eq!(first.chunks_total, first.chunks as u64);
@@ -165,7 +165,7 @@ async fn help_center_is_indexed_searched_reindexed_and_deleted() {
     assert!(hits.iter().all(|h| !h.payload.training_opt_in));
 
     // Incremental: nothing changed, nothing re-embedded or rewritten.
-    let (second, _) = index(&knowledge, &acme, &source, IndexMode::Incremental).await;
+    let (second, _) = index(&knowledge, &acme, &source, ReindexMode::Incremental).await;
     assert_eq!(second.pages_indexed, 0, "{second:?}");
     assert_eq!(second.chunks, 0);
     assert!(second.pages_unchanged >= first.pages_indexed, "{second:?}");
@@ -173,7 +173,7 @@ async fn help_center_is_indexed_searched_reindexed_and_deleted() {
     assert_eq!(second.chunks_total, first.chunks_total);
 
     // Full: every page again, same deterministic ids, same total.
-    let (third, _) = index(&knowledge, &acme, &source, IndexMode::Full).await;
+    let (third, _) = index(&knowledge, &acme, &source, ReindexMode::Full).await;
     assert_eq!(third.pages_indexed, first.pages_indexed);
     assert_eq!(third.chunks_total, first.chunks_total);
 
@@ -207,14 +207,14 @@ async fn a_folder_source_drops_removed_files_on_reindex() {
     .expect("write");
     std::fs::write(docs.join("empty.txt"), "").expect("write");
     std::fs::write(docs.join("ignored.bin"), [0u8, 1, 2]).expect("write");
-    let knowledge = knowledge_for(&config(dir.path())).expect("knowledge");
+    let knowledge = knowledge_for(&config(dir.path()));
     let acme = tenant("acme");
     let source = SourceSpec {
         id: "files".into(),
         path: Some(docs.clone()),
         ..SourceSpec::default()
     };
-    let (first, _) = index(&knowledge, &acme, &source, IndexMode::Incremental).await;
+    let (first, _) = index(&knowledge, &acme, &source, ReindexMode::Incremental).await;
     assert_eq!(first.pages_indexed, 2, "{first:?}");
     assert_eq!(first.pages_failed, 1, "the empty file is a listed failure");
     std::fs::remove_file(docs.join("b.txt")).expect("rm");
@@ -223,7 +223,7 @@ async fn a_folder_source_drops_removed_files_on_reindex() {
         "# Refunds\n\nRefunds are possible within 14 days.\n",
     )
     .expect("write");
-    let (second, _) = index(&knowledge, &acme, &source, IndexMode::Incremental).await;
+    let (second, _) = index(&knowledge, &acme, &source, ReindexMode::Incremental).await;
     assert_eq!(second.pages_indexed, 1, "the changed file: {second:?}");
     assert_eq!(second.pages_removed, 1, "the deleted file: {second:?}");
     let (hits, _) = knowledge
@@ -232,4 +232,10 @@ async fn a_folder_source_drops_removed_files_on_reindex() {
         .expect("search");
     assert_eq!(hits.len(), 1);
     assert!(hits[0].payload.text.contains("14 days"));
+}
+
+/// The knowledge service as the worker builds it.
+fn knowledge_for(config: &Config) -> std::sync::Arc<Knowledge> {
+    let privacy = jambo_worker::app::Privacy::build(config);
+    jambo_worker::app::knowledge(config, &privacy).expect("knowledge")
 }

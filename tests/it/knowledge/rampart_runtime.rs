@@ -1,7 +1,7 @@
 //! The privacy issue's PII tagger (Rampart, int4/int8 BERT token classifier) runs on the same
 //! onnxruntime as the embedder, in the same process: one forward pass, sane labels.
 
-use jambo_worker::knowledge::embed::{LocalMiniLm, LocalMiniLmConfig, ModelCache, onnx_runtime};
+use jambo_worker::models::{LocalMiniLm, LocalMiniLmConfig, ModelCache, onnx_runtime};
 use ort::value::Tensor;
 use tokenizers::Tokenizer;
 

@@ -6,10 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jambo_worker::config::{CliOverrides, Config, Secret};
-use jambo_worker::handlers::Services;
-use jambo_worker::job::Lead;
-use jambo_worker::store::{JobStore, RedbJobStore};
-use jambo_worker::tenant::TenantSettings;
+use jambo_worker::contract::job::Lead;
+use jambo_worker::contract::tenant::TenantSettings;
 use jambo_worker::triage::engine::LeadJob;
 use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -80,7 +78,7 @@ fn good(task: &str) -> String {
 
 struct Harness {
     server: MockServer,
-    services: Arc<Services>,
+    engines: jambo_worker::triage::engine::Engines,
     _dir: tempfile::TempDir,
 }
 
@@ -110,22 +108,17 @@ async fn harness(
     config.openai.model = Some("stub".into());
     config.openai.timeout = Duration::from_secs(2);
     std::fs::create_dir_all(&config.data_dir).expect("data dir");
-    let jobs: Arc<dyn JobStore> = Arc::new(
-        RedbJobStore::open(
-            &config.data_dir.join("jobs.redb"),
-            Duration::from_secs(3600),
-        )
-        .expect("store"),
-    );
+    let privacy = jambo_worker::app::Privacy::build(&config);
+    let knowledge = jambo_worker::app::knowledge(&config, &privacy).expect("knowledge");
     Harness {
         server,
-        services: Arc::new(Services::new(&config, jobs)),
+        engines: jambo_worker::app::engines(&privacy, knowledge),
         _dir: dir,
     }
 }
 
 async fn process(h: &Harness, tenant: &Arc<TenantSettings>) -> (Value, Value) {
-    let engine = h.services.triage_engine(tenant).await.expect("engine");
+    let engine = h.engines.for_tenant(tenant);
     let lead = lead();
     let triaged = engine
         .process_lead(&LeadJob {

@@ -9,13 +9,14 @@ use std::time::Instant;
 use time::OffsetDateTime;
 
 use crate::config::WorkerConfig;
-use crate::error::{Disposition, JobError, retry_delay};
-use crate::event::{Event, Privacy};
-use crate::handlers::{Handlers, JobContext};
-use crate::job::{DecodeLimits, Job, JobHeader, JobType, Payload, decode};
+use crate::contract::error::{Disposition, JobError, retry_delay};
+use crate::contract::event::{Event, Privacy};
+use crate::contract::job::{DecodeLimits, Job, JobHeader, JobType, Payload, decode};
 use crate::queue::{FailureInfo, Message, Outgoing, Publisher, Settlement};
-use crate::store::JobStore;
-use crate::tenant::TenantStore;
+use crate::state::jobs::JobStore;
+use crate::state::tenants::TenantStore;
+
+use super::handler::{JobContext, JobHandler};
 
 /// Runs jobs; shared by every worker task.
 pub struct Pipeline {
@@ -23,7 +24,7 @@ pub struct Pipeline {
     config: WorkerConfig,
     tenants: Arc<TenantStore>,
     store: Arc<dyn JobStore>,
-    handlers: Handlers,
+    handlers: Arc<dyn JobHandler>,
     /// Jobs running now, by tenant and id: a second copy of a job that arrives while the first
     /// runs waits for it and is then answered from the store, instead of running twice.
     running: std::sync::Mutex<RunningJobs>,
@@ -52,7 +53,7 @@ impl Pipeline {
         config: WorkerConfig,
         tenants: Arc<TenantStore>,
         store: Arc<dyn JobStore>,
-        handlers: Handlers,
+        handlers: Arc<dyn JobHandler>,
     ) -> Pipeline {
         let limits = DecodeLimits {
             max_body_bytes: config.max_body_bytes,
@@ -164,7 +165,7 @@ impl Pipeline {
         &self,
         job: &Job,
         message: &Message,
-        tenant: Option<Arc<crate::tenant::TenantSettings>>,
+        tenant: Option<Arc<crate::contract::tenant::TenantSettings>>,
         training_opt_in: bool,
         events: &dyn Publisher,
         fail: &(dyn Fn(JobError, bool) -> Failed + Sync),

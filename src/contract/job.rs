@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::error::JobError;
-use crate::tenant::{TenantSettings, validate_tenant_id};
+use crate::contract::error::JobError;
+use crate::contract::keys::SubjectKey;
+use crate::contract::tenant::{TenantSettings, validate_tenant_id};
 
 /// The longest job id accepted (ids are keys in the idempotency store and appear in logs).
 pub const MAX_JOB_ID_LEN: usize = 200;
@@ -129,23 +130,23 @@ pub struct Job {
 }
 
 impl Job {
-    /// Who or what the job's stored result concerns (`contact:<id>`, `source:<id>`), so that
-    /// erasing a contact or a source also erases the cached results about it.
-    pub fn subjects(&self) -> Vec<String> {
+    /// Who or what the job's stored result concerns, so that erasing a contact or a source also
+    /// erases the cached results about it.
+    pub fn subjects(&self) -> Vec<SubjectKey> {
         match &self.payload {
             Payload::LeadProcess(p) => p
                 .lead
                 .contact
                 .iter()
-                .map(|c| format!("contact:{}", c.id))
+                .map(|c| SubjectKey::contact(&c.id))
                 .collect(),
             Payload::ReplySuggest(p) => p
                 .conversation
                 .contact
                 .iter()
-                .map(|c| format!("contact:{}", c.id))
+                .map(|c| SubjectKey::contact(&c.id))
                 .collect(),
-            Payload::SourceReindex(p) => vec![format!("source:{}", p.source.id)],
+            Payload::SourceReindex(p) => vec![SubjectKey::source(&p.source.id)],
             Payload::SourceDelete(_)
             | Payload::ContactErase(_)
             | Payload::TenantConfigure(_)
@@ -264,7 +265,9 @@ pub struct Source {
     pub max_depth: Option<u32>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// `incremental` skips unchanged pages; `full` re-embeds every page. The one index mode of the
+/// job, the indexer and the `ingest` command.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum ReindexMode {
     #[default]

@@ -15,6 +15,8 @@ use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTableMetadata, TableDefinition};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::contract::keys::SubjectKey;
+
 /// `"<tenant>\0<job id>"` -> 8 bytes of stored-at seconds (big endian) followed by the event JSON.
 const RESULTS: TableDefinition<&str, &[u8]> = TableDefinition::new("results");
 /// `"<tenant>\0<subject>\0<job id>"` -> empty: which stored results concern a subject
@@ -23,7 +25,7 @@ const SUBJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("subjects");
 /// How many pending writes one commit takes at most.
 const MAX_GROUP: usize = 512;
 
-/// Why the store failed. Every variant is retried by the pipeline (see [`crate::error`]).
+/// Why the store failed. Every variant is retried by the pipeline (see [`crate::contract::error`]).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("the job store at {0} is open in another process (one worker per data dir)")]
@@ -43,18 +45,18 @@ pub trait JobStore: Send + Sync {
     async fn put(&self, tenant_id: &str, job_id: &str, event: Vec<u8>) -> Result<(), StoreError> {
         self.put_about(tenant_id, job_id, event, Vec::new()).await
     }
-    /// As [`JobStore::put`], noting the subjects (`contact:<id>`, `source:<id>`) the result
-    /// concerns, for erasure.
+    /// As [`JobStore::put`], noting the subjects the result concerns, for erasure.
     async fn put_about(
         &self,
         tenant_id: &str,
         job_id: &str,
         event: Vec<u8>,
-        subjects: Vec<String>,
+        subjects: Vec<SubjectKey>,
     ) -> Result<(), StoreError>;
     /// Removes every stored result concerning `subject` (or, with `None`, every result of the
     /// tenant); returns how many results went.
-    async fn erase(&self, tenant_id: &str, subject: Option<&str>) -> Result<u64, StoreError>;
+    async fn erase(&self, tenant_id: &str, subject: Option<&SubjectKey>)
+    -> Result<u64, StoreError>;
     /// Removes records older than the window; returns how many went.
     async fn expire(&self) -> Result<u64, StoreError>;
     /// How many records are stored.
@@ -187,8 +189,9 @@ impl JobStore for RedbJobStore {
         tenant_id: &str,
         job_id: &str,
         event: Vec<u8>,
-        subjects: Vec<String>,
+        subjects: Vec<SubjectKey>,
     ) -> Result<(), StoreError> {
+        let subjects = subjects.iter().map(SubjectKey::to_string).collect();
         let mut value = now_secs().to_be_bytes().to_vec();
         value.extend_from_slice(&event);
         let (done, wait) = oneshot::channel();
@@ -247,7 +250,11 @@ impl JobStore for RedbJobStore {
         .map_err(db_err)?
     }
 
-    async fn erase(&self, tenant_id: &str, subject: Option<&str>) -> Result<u64, StoreError> {
+    async fn erase(
+        &self,
+        tenant_id: &str,
+        subject: Option<&SubjectKey>,
+    ) -> Result<u64, StoreError> {
         let db = self.db.clone();
         let tenant_prefix = format!("{tenant_id}\0");
         let subject_prefix = subject.map(|s| format!("{tenant_id}\0{s}\0"));

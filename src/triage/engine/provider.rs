@@ -12,17 +12,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::engine::{
+use super::prompt::{Task, render, split};
+use super::{
     LeadJob, LocalEngine, ReplyJob, TriageEngine, TriageError, Triaged, lead_result, wire_name,
 };
-use super::prompt::{Task, render, split};
-use super::reply::Citation;
-use crate::event::Privacy;
+use crate::contract::event::Privacy;
+use crate::contract::tenant::TenantSettings;
 use crate::knowledge::store::{SearchHit, SearchMode};
 use crate::privacy::audit::Purpose;
 use crate::privacy::gate::{Call, ChatRequest, Gate, GateError, OPENAI, Usage, restore_json};
 use crate::privacy::redact::Pseudonymizer;
-use crate::tenant::TenantSettings;
+use crate::triage::reply::Citation;
 
 /// Consecutive provider failures that open the breaker.
 const BREAKER_THRESHOLD: u32 = 5;
@@ -439,7 +439,7 @@ impl TriageEngine for OpenAiEngine {
                     && let Some(s) = v[key].as_str().filter(|s| !s.trim().is_empty())
                 {
                     let value = if key == "phone" {
-                        match super::extract::to_e164(s, None) {
+                        match crate::triage::text::extract::to_e164(s, None) {
                             Some(e164) => e164,
                             None => continue,
                         }
@@ -586,7 +586,7 @@ impl TriageEngine for OpenAiEngine {
                             &language,
                         )
                         .await?;
-                    result["reply"] = super::engine::reply_json(&reply);
+                    result["reply"] = super::reply_json(&reply);
                 }
             }
         }

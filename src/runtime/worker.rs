@@ -14,9 +14,9 @@ use tokio::sync::{RwLock, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::job::{Family, JobHeader, JobType};
-use crate::pipeline::Pipeline;
-use crate::queue::{Delivery, Queue, Settlement};
+use crate::contract::job::{Family, JobHeader, JobType};
+use crate::queue::{Delivery, Lane, Queue, Settlement};
+use crate::runtime::pipeline::Pipeline;
 
 /// Concurrency for messages whose family is unknown (unparsable jobs on stdin, unrouted jobs).
 const UNKNOWN_FAMILY_LIMIT: usize = 4;
@@ -124,7 +124,7 @@ impl Worker {
     }
 
     fn family_of(&self, delivery: &Delivery) -> Option<Family> {
-        delivery.message.family.or_else(|| {
+        delivery.message.lane.and_then(family_of_lane).or_else(|| {
             let header = JobHeader::sniff(&delivery.message.body);
             header
                 .job_type
@@ -133,6 +133,18 @@ impl Worker {
                 .map(JobType::family)
         })
     }
+}
+
+/// The queue lane a job family travels in: one lane per family, named after it.
+pub fn lane_of(family: Family) -> Lane {
+    Lane::new(family.as_str())
+}
+
+/// The family whose jobs travel in `lane`.
+fn family_of_lane(lane: Lane) -> Option<Family> {
+    Family::ALL
+        .into_iter()
+        .find(|f| f.as_str() == lane.as_str())
 }
 
 /// The barrier lock a job holds while it runs (see `Worker::barrier`).
@@ -151,7 +163,7 @@ async fn process_one(
     stopping: CancellationToken,
     abort: CancellationToken,
 ) {
-    let family = delivery.message.family.map_or("unknown", Family::as_str);
+    let family = delivery.message.lane.map_or("unknown", Lane::as_str);
     // A job that has not started when shutdown begins is not in flight: give it back.
     let permit = tokio::select! {
         permit = limit.acquire_owned() => permit.ok(),

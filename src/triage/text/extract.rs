@@ -23,8 +23,8 @@ use regex::{Captures, Regex};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::job::Contact;
-use crate::privacy::redact::{DEFAULT_PHONE_REGIONS, EntityType, Redactor, RedactorConfig};
+use crate::contract::job::Contact;
+use crate::privacy::redact::{EntityType, Redactor};
 
 /// Where an extracted value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -141,25 +141,9 @@ pub struct ExtractInput<'a> {
     pub language: &'a str,
 }
 
-/// Extracts with a shared redactor for e-mail and phone detection (built on first use).
-pub fn extract(input: &ExtractInput) -> Extracted {
-    static REDACTOR: LazyLock<Redactor> = LazyLock::new(|| {
-        let mut regions: Vec<String> = DEFAULT_PHONE_REGIONS
-            .iter()
-            .map(|r| r.to_string())
-            .collect();
-        regions.extend(["PT", "AT", "CH", "BE", "IE"].map(String::from));
-        Redactor::new(RedactorConfig {
-            phone_regions: regions,
-            name_lists_dir: None,
-            model: None,
-        })
-    });
-    extract_with(&REDACTOR, input)
-}
-
-/// Extracts using `redactor`'s detectors for e-mail addresses and phone numbers in text.
-pub fn extract_with(redactor: &Redactor, input: &ExtractInput) -> Extracted {
+/// Extracts using `redactor`'s detectors for e-mail addresses and phone numbers in text (the
+/// composition root builds it from `RedactorConfig::contact_fields`).
+pub fn extract(redactor: &Redactor, input: &ExtractInput) -> Extracted {
     let form = FormFields::new(input.fields);
     let contact = input.contact;
     let signature = input.signature.unwrap_or("");

@@ -1,24 +1,10 @@
-//! Text embeddings behind one trait: the [`Embedder`] contract and its errors.
-//!
-//! Owns turning texts into dense vectors. Knows nothing about chunking, vector stores, tenants
-//! or the privacy gate: callers hand it texts that may already be redacted, and whatever they
-//! do with the vectors is theirs. Implementations: [`LocalMiniLm`] (in-process ONNX, the
-//! default, no service or key) and `privacy::gate::GatedEmbedder` (OpenAI-compatible, only
-//! through the privacy gate).
-//!
-//! Only relative paths (`super::`, `self::`) are used inside this module so that it can move
-//! into another crate as it is.
-
-mod local;
-mod model_cache;
-pub mod onnx_runtime;
+//! The [`Embedder`] contract and its errors. Implementations: `super::LocalMiniLm` (in-process
+//! ONNX, the default, no service or key) and `privacy::gate::GatedEmbedder` (OpenAI-compatible,
+//! only through the privacy gate).
 
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-
-pub use self::local::{LocalMiniLm, LocalMiniLmConfig};
-pub use self::model_cache::{ModelCache, ModelFiles};
 
 /// A model that turns texts into vectors of a fixed dimension.
 ///

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::error::JobError;
-use crate::job::JobHeader;
+use crate::contract::error::JobError;
+use crate::contract::job::JobHeader;
 
 /// The type of the event published when a job finally fails.
 pub const JOB_FAILED: &str = "job.failed";

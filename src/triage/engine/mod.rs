@@ -1,25 +1,28 @@
 //! The triage engines behind one trait: [`LocalEngine`] (deterministic, in-process, the default)
-//! and the OpenAI-compatible engine (`super::openai`), which refines the local answer and falls
+//! and the OpenAI-compatible engine (`provider`), which refines the local answer and falls
 //! back to it. Both produce the contract's `lead.processed` and `reply.suggested` results.
+
+pub mod prompt;
+pub mod provider;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use tokio::sync::Mutex;
+use tokio::sync::OnceCell;
 
-use super::classify::{CategoryConfig, CategoryModel, Example, Prediction};
-use super::reply::{Reply, compose};
-use super::route::{RouteDecision, Signals, route};
-use super::spam::{SpamConfig, SpamDetector, SpamExample, SpamInput, SpamVerdict};
-use super::text::{TextAnalysis, analyze_lead};
-use crate::event::Privacy;
-use crate::job::{Conversation, Lead, Role};
-use crate::knowledge::embed::{EmbedError, Embedder, LocalMiniLm};
+use crate::contract::event::Privacy;
+use crate::contract::job::{Conversation, Lead, Role};
+use crate::contract::tenant::TenantSettings;
 use crate::knowledge::service::{Knowledge, KnowledgeError};
+use crate::models::{EmbedError, Embedder, LocalMiniLm};
 use crate::privacy::redact::Redactor;
-use crate::tenant::TenantSettings;
+use crate::triage::learn::classify::{CategoryConfig, CategoryModel, Example, Prediction};
+use crate::triage::learn::spam::{SpamConfig, SpamDetector, SpamExample, SpamInput, SpamVerdict};
+use crate::triage::reply::{Reply, compose};
+use crate::triage::route::{RouteDecision, Signals, route};
+use crate::triage::text::{TextAnalysis, analyze_lead};
 
 /// Why triage failed, and how the job treats it.
 #[derive(Debug, thiserror::Error)]
@@ -86,11 +89,18 @@ pub struct LocalLead {
     pub pii_types: Vec<String>,
 }
 
-/// A tenant's trained models, with the settings fingerprint they were trained from.
+/// A tenant's trained models.
 struct TenantModels {
-    fingerprint: String,
     category: Option<Arc<CategoryModel>>,
     spam: Arc<SpamDetector>,
+}
+
+/// The models of one tenant's settings, trained once by whichever job asks first (the others
+/// wait for it without holding a thread).
+struct ModelSlot {
+    /// The settings fingerprint the models are (being) trained from.
+    fingerprint: String,
+    models: OnceCell<Arc<TenantModels>>,
 }
 
 /// The local engine: text analysis, a category classifier and a spam detector trained from the
@@ -98,17 +108,26 @@ struct TenantModels {
 /// passages.
 pub struct LocalEngine {
     knowledge: Arc<Knowledge>,
+    /// PII tags of leads and questions (the fast tier with name lists).
     redactor: Arc<Redactor>,
-    models: Mutex<HashMap<String, Arc<TenantModels>>>,
+    /// E-mail and phone detection for field extraction.
+    contacts: Arc<Redactor>,
+    /// One slot per tenant; the lock is held only to look a slot up or replace it.
+    models: std::sync::Mutex<HashMap<String, Arc<ModelSlot>>>,
     config: CategoryConfig,
 }
 
 impl LocalEngine {
-    pub fn new(knowledge: Arc<Knowledge>, redactor: Arc<Redactor>) -> LocalEngine {
+    pub fn new(
+        knowledge: Arc<Knowledge>,
+        redactor: Arc<Redactor>,
+        contacts: Arc<Redactor>,
+    ) -> LocalEngine {
         LocalEngine {
             knowledge,
             redactor,
-            models: Mutex::new(HashMap::new()),
+            contacts,
+            models: std::sync::Mutex::new(HashMap::new()),
             config: CategoryConfig::default(),
         }
     }
@@ -125,79 +144,115 @@ impl LocalEngine {
     ) -> Result<Arc<TenantModels>, TriageError> {
         let fingerprint =
             CategoryModel::fingerprint(&tenant.categories, embedder.model_id(), &self.config);
-        let mut cache = self.models.lock().await;
-        if let Some(models) = cache.get(&tenant.tenant_id)
-            && models.fingerprint == fingerprint
-        {
-            return Ok(models.clone());
-        }
+        let slot = {
+            let mut slots = self.models.lock().unwrap_or_else(|e| e.into_inner());
+            match slots.get(&tenant.tenant_id) {
+                Some(slot) if slot.fingerprint == fingerprint => slot.clone(),
+                Some(_) | None => {
+                    let slot = Arc::new(ModelSlot {
+                        fingerprint,
+                        models: OnceCell::new(),
+                    });
+                    slots.insert(tenant.tenant_id.clone(), slot.clone());
+                    slot
+                }
+            }
+        };
+        slot.models
+            .get_or_try_init(|| self.train(tenant, embedder))
+            .await
+            .cloned()
+    }
+
+    /// Trains a tenant's category model and spam detector from its settings: the examples are
+    /// embedded, then the training runs off the async threads.
+    async fn train(
+        &self,
+        tenant: &TenantSettings,
+        embedder: &LocalMiniLm,
+    ) -> Result<Arc<TenantModels>, TriageError> {
         let mut texts: Vec<String> = Vec::new();
-        let mut labels: Vec<(usize, &str, bool)> = Vec::new(); // (text index, label, is description)
+        let mut labels: Vec<(usize, String, bool)> = Vec::new(); // (text index, label, is description)
         for category in &tenant.categories {
             for example in &category.examples {
-                labels.push((texts.len(), &category.name, false));
+                labels.push((texts.len(), category.name.clone(), false));
                 texts.push(example.clone());
             }
             if category.examples.is_empty() && !category.description.trim().is_empty() {
-                labels.push((texts.len(), &category.name, true));
+                labels.push((texts.len(), category.name.clone(), true));
                 texts.push(format!("{}: {}", category.name, category.description));
             }
         }
         let vectors = embedder.embed(&texts).await?;
-        let examples: Vec<Example<'_>> = labels
-            .iter()
-            .filter(|(_, _, d)| !d)
-            .map(|&(i, label, _)| Example {
-                label,
-                text: &texts[i],
-                embedding: &vectors[i],
-            })
-            .collect();
-        let descriptions: Vec<Example<'_>> = labels
-            .iter()
-            .filter(|(_, _, d)| *d)
-            .map(|&(i, label, _)| Example {
-                label,
-                text: &texts[i],
-                embedding: &vectors[i],
-            })
-            .collect();
-        let category = match CategoryModel::train(&examples, &descriptions, &self.config) {
-            Ok(model) => Some(Arc::new(model)),
-            Err(err) => {
-                tracing::warn!(event = "category_model_unavailable", tenant_id = %tenant.tenant_id, error = %err);
-                None
+        let config = self.config;
+        let tenant_id = tenant.tenant_id.clone();
+        let models = crate::cpu::run(move || {
+            let examples: Vec<Example<'_>> = labels
+                .iter()
+                .filter(|(_, _, d)| !d)
+                .map(|(i, label, _)| Example {
+                    label,
+                    text: &texts[*i],
+                    embedding: &vectors[*i],
+                })
+                .collect();
+            let descriptions: Vec<Example<'_>> = labels
+                .iter()
+                .filter(|(_, _, d)| *d)
+                .map(|(i, label, _)| Example {
+                    label,
+                    text: &texts[*i],
+                    embedding: &vectors[*i],
+                })
+                .collect();
+            let category = match CategoryModel::train(&examples, &descriptions, &config) {
+                Ok(model) => Some(Arc::new(model)),
+                Err(err) => {
+                    tracing::warn!(event = "category_model_unavailable", tenant_id = %tenant_id, error = %err);
+                    None
+                }
+            };
+            // The tenant's own spam examples: a category named "spam" (others count as not spam).
+            let spam_examples: Vec<SpamExample<'_>> = labels
+                .iter()
+                .filter(|(_, _, d)| !d)
+                .map(|(i, label, _)| SpamExample {
+                    text: &texts[*i],
+                    is_spam: label.eq_ignore_ascii_case("spam"),
+                    embedding: Some(vectors[*i].as_slice()),
+                })
+                .collect();
+            let has_spam = spam_examples.iter().any(|e| e.is_spam);
+            let spam = if has_spam {
+                SpamDetector::train(&spam_examples, SpamConfig::default())
+            } else {
+                SpamDetector::new(SpamConfig::default())
+            };
+            TenantModels {
+                category,
+                spam: Arc::new(spam),
             }
-        };
-        // The tenant's own spam examples: a category named "spam" (others count as not spam).
-        let spam_examples: Vec<SpamExample<'_>> = labels
-            .iter()
-            .filter(|(_, _, d)| !d)
-            .map(|&(i, label, _)| SpamExample {
-                text: &texts[i],
-                is_spam: label.eq_ignore_ascii_case("spam"),
-                embedding: Some(vectors[i].as_slice()),
-            })
-            .collect();
-        let has_spam = spam_examples.iter().any(|e| e.is_spam);
-        let spam = if has_spam {
-            SpamDetector::train(&spam_examples, SpamConfig::default())
-        } else {
-            SpamDetector::new(SpamConfig::default())
-        };
-        let models = Arc::new(TenantModels {
-            fingerprint,
-            category,
-            spam: Arc::new(spam),
-        });
-        cache.insert(tenant.tenant_id.clone(), models.clone());
-        Ok(models)
+        })
+        .await;
+        Ok(Arc::new(models))
     }
 
     /// Runs every local step on a lead.
     pub async fn analyse(&self, job: &LeadJob<'_>) -> Result<LocalLead, TriageError> {
         let lead = job.lead;
-        let text = analyze_lead(lead);
+        // The text engine and the PII scan are CPU work: off the async threads.
+        let (text, pii_types) = {
+            let owned = lead.clone();
+            let redactor = self.redactor.clone();
+            let contacts = self.contacts.clone();
+            crate::cpu::run(move || {
+                let text = analyze_lead(&owned, &contacts);
+                let subject = owned.subject.as_deref().unwrap_or("").trim();
+                let pii_types = pii_types(&redactor, &format!("{subject}\n{}", owned.body));
+                (text, pii_types)
+            })
+            .await
+        };
         let embedder = self.knowledge.local_embedder().await?;
         let subject = lead.subject.as_deref().unwrap_or("").trim();
         let classify_text = if subject.is_empty() {
@@ -211,10 +266,6 @@ impl LocalEngine {
             .pop()
             .unwrap_or_default();
         let models = self.models(job.tenant, &embedder).await?;
-        let category = models
-            .category
-            .as_ref()
-            .map(|m| m.predict(&classify_text, &embedding));
         let fields: Vec<(String, String)> = lead
             .fields
             .iter()
@@ -228,17 +279,29 @@ impl LocalEngine {
                 )
             })
             .collect();
-        let field_refs: Vec<(&str, &str)> = fields
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let email = text.extracted.email.as_ref().map(|f| f.value.as_str());
-        let spam = models.spam.check(&SpamInput {
-            text: &classify_text,
-            email,
-            fields: &field_refs,
-            embedding: Some(embedding.as_slice()),
-        });
+        let email = text.extracted.email.as_ref().map(|f| f.value.clone());
+        let (category, spam) = {
+            let models = models.clone();
+            let classify_text = classify_text.clone();
+            crate::cpu::run(move || {
+                let category = models
+                    .category
+                    .as_ref()
+                    .map(|m| m.predict(&classify_text, &embedding));
+                let field_refs: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                let spam = models.spam.check(&SpamInput {
+                    text: &classify_text,
+                    email: email.as_deref(),
+                    fields: &field_refs,
+                    embedding: Some(embedding.as_slice()),
+                });
+                (category, spam)
+            })
+            .await
+        };
         let extracted_names = present_fields(&text);
         let sentiment = wire_name(text.sentiment.label).unwrap_or_else(|| "neutral".into());
         let urgency = wire_name(text.urgency.level).unwrap_or_else(|| "normal".into());
@@ -285,7 +348,6 @@ impl LocalEngine {
         } else {
             None
         };
-        let pii_types = self.pii_types(&format!("{subject}\n{}", lead.body));
         Ok(LocalLead {
             text,
             category,
@@ -294,19 +356,6 @@ impl LocalEngine {
             reply,
             pii_types,
         })
-    }
-
-    /// Entity types of personal data in `text`, sorted, once each (tags, never values).
-    fn pii_types(&self, text: &str) -> Vec<String> {
-        let mut types: Vec<String> = self
-            .redactor
-            .detect(text)
-            .iter()
-            .map(|e| e.kind.name().to_owned())
-            .collect();
-        types.sort();
-        types.dedup();
-        types
     }
 
     /// Searches the tenant's knowledge and composes a reply from it.
@@ -417,8 +466,8 @@ impl ReplyJob<'_> {
         let raw = customer_question(self.conversation).ok_or_else(|| {
             TriageError::Invalid("the conversation has no customer message".into())
         })?;
-        let text = super::clean::clean(&raw).body;
-        let language = super::language::detect_language(&text).code;
+        let text = crate::triage::text::clean::clean(&raw).body;
+        let language = crate::triage::text::language::detect_language(&text).code;
         let name = self
             .conversation
             .contact
@@ -482,7 +531,9 @@ impl TriageEngine for LocalEngine {
                 &question.language,
             )
             .await?;
-        let pii = self.pii_types(&question.raw);
+        let redactor = self.redactor.clone();
+        let raw = question.raw.clone();
+        let pii = crate::cpu::run(move || pii_types(&redactor, &raw)).await;
         Ok(Triaged {
             result: json!({
                 "reply": {"text": reply.text, "citations": reply.citations},
@@ -493,5 +544,49 @@ impl TriageEngine for LocalEngine {
             }),
             privacy: local_privacy(job.tenant, pii),
         })
+    }
+}
+
+/// Entity types of personal data in `text`, sorted, once each (tags, never values).
+fn pii_types(redactor: &Redactor, text: &str) -> Vec<String> {
+    let mut types: Vec<String> = redactor
+        .detect(text)
+        .iter()
+        .map(|e| e.kind.name().to_owned())
+        .collect();
+    types.sort();
+    types.dedup();
+    types
+}
+
+/// The engines of one worker, and the rule that picks one per tenant: the OpenAI-compatible
+/// engine when the tenant allows external AI and a chat model is configured, else the local one.
+#[derive(Clone)]
+pub struct Engines {
+    local: Arc<LocalEngine>,
+    provider: Option<Arc<provider::OpenAiEngine>>,
+    gate: Arc<crate::privacy::gate::Gate>,
+}
+
+impl Engines {
+    /// The local engine, and the provider engine on top of it when a chat model is configured.
+    pub fn new(local: Arc<LocalEngine>, gate: Arc<crate::privacy::gate::Gate>) -> Engines {
+        let provider = gate
+            .chat_model()
+            .is_some()
+            .then(|| Arc::new(provider::OpenAiEngine::new(local.clone(), gate.clone())));
+        Engines {
+            local,
+            provider,
+            gate,
+        }
+    }
+
+    /// The engine for this tenant.
+    pub fn for_tenant(&self, tenant: &TenantSettings) -> Arc<dyn TriageEngine> {
+        match &self.provider {
+            Some(provider) if self.gate.allows(tenant) => provider.clone(),
+            Some(_) | None => self.local.clone(),
+        }
     }
 }

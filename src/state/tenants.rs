@@ -1,5 +1,5 @@
-//! Tenant settings (`<tenant_id>.toml` or a `tenant.configure` job): their shape, validation, and
-//! the store that loads them from the tenants folder and writes the ones configured by jobs.
+//! The tenant settings store: one folder of `<tenant_id>.toml` files, loaded and checked, and
+//! written by `tenant.configure`.
 //!
 //! Settings written by `tenant.configure` go to the tenants folder (`--tenants DIR`, else
 //! `<data-dir>/tenants`). Lookups re-read a file when its modification time changes, so replicas
@@ -10,135 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-
-/// The settings of one tenant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TenantSettings {
-    pub tenant_id: String,
-    #[serde(default = "default_route")]
-    pub default_route: String,
-    #[serde(default)]
-    pub ai: AiSettings,
-    #[serde(default)]
-    pub categories: Vec<Category>,
-    /// Routing rules; the first match wins.
-    #[serde(default)]
-    pub routes: Vec<Route>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AiSettings {
-    /// May content leave for an external AI provider at all.
-    #[serde(default)]
-    pub external: bool,
-    /// May content be used to train or improve models (provider storage, exports).
-    #[serde(default)]
-    pub training_opt_in: bool,
-    #[serde(default)]
-    pub provider: Provider,
-    /// Redact personal data in crawled knowledge before it is embedded and stored (the chunk
-    /// text then holds typed placeholders). Off by default: knowledge is redacted by the
-    /// provider gate before anything leaves the process, and PII found is tagged on each chunk.
-    #[serde(default)]
-    pub redact_knowledge: bool,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    #[default]
-    Local,
-    Openai,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Category {
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-    #[serde(default)]
-    pub examples: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Route {
-    /// Conditions, all of which must hold (keys such as `category`, `language`, `spam`).
-    #[serde(default)]
-    pub when: Map<String, Value>,
-    pub to: String,
-}
-
-fn default_route() -> String {
-    "inbox".to_owned()
-}
-
-impl Default for AiSettings {
-    fn default() -> Self {
-        AiSettings {
-            external: false,
-            training_opt_in: false,
-            provider: Provider::Local,
-            redact_knowledge: false,
-        }
-    }
-}
-
-impl TenantSettings {
-    /// Checks what serde cannot: ids, names and destinations. The error names the bad key.
-    pub fn validate(&self) -> Result<(), String> {
-        validate_tenant_id(&self.tenant_id).map_err(|msg| format!("tenant_id: {msg}"))?;
-        if self.default_route.trim().is_empty() {
-            return Err("default_route: must not be empty".into());
-        }
-        let mut seen = std::collections::HashSet::new();
-        for (i, category) in self.categories.iter().enumerate() {
-            if category.name.trim().is_empty() {
-                return Err(format!("categories[{i}].name: must not be empty"));
-            }
-            if !seen.insert(category.name.as_str()) {
-                return Err(format!(
-                    "categories[{i}].name: {:?} is defined twice",
-                    category.name
-                ));
-            }
-        }
-        for (i, route) in self.routes.iter().enumerate() {
-            if route.to.trim().is_empty() {
-                return Err(format!("routes[{i}].to: must not be empty"));
-            }
-        }
-        Ok(())
-    }
-
-    /// Every destination a lead of this tenant may be routed to.
-    pub fn destinations(&self) -> Vec<&str> {
-        let mut all: Vec<&str> = self.routes.iter().map(|r| r.to.as_str()).collect();
-        all.push(&self.default_route);
-        all.sort_unstable();
-        all.dedup();
-        all
-    }
-}
-
-/// Tenant ids become file names and store keys: 1 to 64 of `a-z A-Z 0-9 _ -`.
-pub fn validate_tenant_id(id: &str) -> Result<(), &'static str> {
-    let ok = !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err("must be 1 to 64 characters of a-z, A-Z, 0-9, _ and -")
-    }
-}
+use crate::contract::tenant::{TenantSettings, validate_tenant_id};
 
 /// Why settings could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -200,6 +72,14 @@ impl TenantStore {
             .collect();
         ids.sort();
         Ok(ids)
+    }
+
+    /// The tenant's settings, or the defaults (local AI only) for a tenant without a settings
+    /// file: what the operator's one-shot commands use.
+    pub fn get_or_default(&self, tenant_id: &str) -> Result<Arc<TenantSettings>, TenantError> {
+        Ok(self
+            .get(tenant_id)?
+            .unwrap_or_else(|| Arc::new(TenantSettings::defaults(tenant_id))))
     }
 
     /// The tenant's settings, or `None` when the tenant is not configured.

@@ -11,14 +11,14 @@ use std::time::Duration;
 
 use tokio::io::AsyncBufReadExt;
 
-use crate::cli::{CliError, build_pipeline};
+use super::CliError;
 use crate::config::Config;
-use crate::event::Event;
+use crate::contract::event::Event;
 use crate::queue::stdio::StdioQueue;
-use crate::worker::Worker;
+use crate::runtime::worker::Worker;
 
 /// The bundled jobs, one per line.
-pub const DEMO_JOBS: &str = include_str!("../../fixtures/demo/jobs.jsonl");
+pub const DEMO_JOBS: &str = include_str!("../../../fixtures/demo/jobs.jsonl");
 
 pub async fn run(mut config: Config, json: bool) -> Result<(), CliError> {
     // The demo keeps its state apart from a real worker's data.
@@ -30,7 +30,7 @@ pub async fn run(mut config: Config, json: bool) -> Result<(), CliError> {
         .await
         .map_err(|err| CliError::Failed(format!("demo site: {err}")))?;
     let jobs = DEMO_JOBS.replace("{{BASE}}", &base);
-    let pipeline = build_pipeline(&config)?;
+    let pipeline = crate::app::pipeline(&config)?;
     // Two passes, each job at a time: the tenant and its knowledge first (job families run
     // side by side, so a reply could otherwise be drafted before the site is indexed), then
     // the leads and the reply request.

@@ -20,8 +20,8 @@ use sha2::{Digest, Sha256};
 
 use super::lexical::{LexicalConfig, LexicalVectorizer};
 use super::linear::{self, Features, FitConfig, LinearModel};
-use crate::knowledge::embed::{EmbedError, Embedder};
-use crate::tenant::Category;
+use crate::contract::tenant::Category;
+use crate::models::{EmbedError, Embedder};
 
 /// Model and decision settings. The defaults are the ones measured in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -34,11 +34,11 @@ impl Task {
 
     pub fn template(self) -> &'static str {
         match self {
-            Task::Classify => include_str!("../../prompts/classify.md"),
-            Task::Extract => include_str!("../../prompts/extract.md"),
-            Task::Summarize => include_str!("../../prompts/summarize.md"),
-            Task::Route => include_str!("../../prompts/route.md"),
-            Task::Reply => include_str!("../../prompts/reply.md"),
+            Task::Classify => include_str!("../../../prompts/classify.md"),
+            Task::Extract => include_str!("../../../prompts/extract.md"),
+            Task::Summarize => include_str!("../../../prompts/summarize.md"),
+            Task::Route => include_str!("../../../prompts/route.md"),
+            Task::Reply => include_str!("../../../prompts/reply.md"),
         }
     }
 

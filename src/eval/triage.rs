@@ -1,0 +1,452 @@
+//! `eval triage --data DIR`: the triage engine on a labelled corpus of leads, the way a tenant
+//! would run it. `DIR/tenants/<tenant>.toml` holds each tenant's settings, `DIR/leads/*.jsonl`
+//! one labelled lead a line (`{"split", "tenant_id", "created_at", "lead", "labels"}`, see
+//! `fixtures/corpus/README.md`). Each lead of the chosen split runs through the tenant's engine
+//! (the settings train the tenant's models as in production) and is scored against its labels:
+//! category accuracy and macro-F1, spam precision/recall/F1, route accuracy, field exact match
+//! (e-mail, phone E.164, name, company), the `needs_human` share and the category accuracy on the
+//! rest, per tenant and per language, and a confusion matrix per tenant.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::EvalError;
+use crate::config::Config;
+use crate::contract::job::Lead;
+use crate::contract::tenant::TenantSettings;
+use crate::triage::engine::LeadJob;
+
+/// Which part of the corpus runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// The development part: the only one to look at while changing the engine
+    Dev,
+    /// The held-out part: the figures to report
+    Test,
+    /// Both
+    All,
+}
+
+impl Split {
+    fn takes(self, split: &str) -> bool {
+        match self {
+            Split::Dev => split == "dev",
+            Split::Test => split == "test",
+            Split::All => true,
+        }
+    }
+}
+
+/// One labelled lead.
+#[derive(Debug, Clone, Deserialize)]
+struct Labelled {
+    split: String,
+    tenant_id: String,
+    lead: Lead,
+    labels: Labels,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Labels {
+    category: String,
+    spam: bool,
+    route: String,
+    language: String,
+    email: Option<String>,
+    phone: Option<String>,
+    name: Option<String>,
+    company: Option<String>,
+}
+
+/// What the engine answered, as far as it is scored.
+#[derive(Debug, Clone, Default)]
+struct Answer {
+    category: Option<String>,
+    is_spam: bool,
+    route: String,
+    needs_human: bool,
+    language: String,
+    fields: BTreeMap<&'static str, Option<String>>,
+}
+
+/// The scored fields.
+pub const FIELDS: [&str; 4] = ["email", "phone", "name", "company"];
+
+/// Counts of one group of leads (all, a tenant, a language).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Scores {
+    pub leads: usize,
+    pub category_accuracy: f64,
+    pub category_macro_f1: f64,
+    pub spam_precision: f64,
+    pub spam_recall: f64,
+    pub spam_f1: f64,
+    pub route_accuracy: f64,
+    pub language_accuracy: f64,
+    /// Share of leads the engine sent to a human.
+    pub needs_human_share: f64,
+    /// Category accuracy on the leads it did not send to a human.
+    pub accuracy_when_confident: f64,
+    /// Exact match per field over every lead (no value expected and none given counts as a
+    /// match; a value given where none is expected is a mismatch).
+    pub field_exact: BTreeMap<String, f64>,
+    /// Values given that the labels do not have (invented or wrong), per field.
+    pub field_wrong: BTreeMap<String, usize>,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct TriageReport {
+    pub split: Split,
+    pub overall: Scores,
+    pub by_tenant: BTreeMap<String, Scores>,
+    pub by_language: BTreeMap<String, Scores>,
+    /// tenant -> gold category -> predicted category -> count
+    pub confusion: BTreeMap<String, BTreeMap<String, BTreeMap<String, usize>>>,
+    pub seconds: f64,
+}
+
+/// Reads the corpus, runs the chosen split through each tenant's engine and scores it.
+pub async fn evaluate(
+    config: &Config,
+    data: &Path,
+    split: Split,
+) -> Result<TriageReport, EvalError> {
+    let tenants = read_tenants(&data.join("tenants"))?;
+    let leads: Vec<Labelled> = read_leads(&data.join("leads"))?
+        .into_iter()
+        .filter(|l| split.takes(&l.split))
+        .collect();
+    if leads.is_empty() {
+        return Err(EvalError::Data(format!(
+            "{}: no leads in the {split:?} split",
+            data.display()
+        )));
+    }
+    for lead in &leads {
+        if !tenants.contains_key(&lead.tenant_id) {
+            return Err(EvalError::Data(format!(
+                "lead {}: no settings for tenant {:?}",
+                lead.lead.id, lead.tenant_id
+            )));
+        }
+    }
+    let privacy = crate::app::Privacy::build(config);
+    let knowledge =
+        crate::app::knowledge(config, &privacy).map_err(|e| EvalError::Failed(e.to_string()))?;
+    let engines = crate::app::engines(&privacy, knowledge);
+    let started = std::time::Instant::now();
+    let answers: Vec<Result<Answer, EvalError>> = futures::stream::iter(leads.iter())
+        .map(|labelled| {
+            let tenant = tenants[&labelled.tenant_id].clone();
+            let engines = &engines;
+            async move {
+                let engine = engines.for_tenant(&tenant);
+                let triaged = engine
+                    .process_lead(&LeadJob {
+                        job_id: &labelled.lead.id,
+                        tenant: &tenant,
+                        lead: &labelled.lead,
+                        suggest_reply: false,
+                    })
+                    .await
+                    .map_err(|e| EvalError::Failed(format!("lead {}: {e}", labelled.lead.id)))?;
+                Ok(answer_of(&triaged.result))
+            }
+        })
+        .buffered(16)
+        .collect()
+        .await;
+    let answers: Vec<Answer> = answers.into_iter().collect::<Result<_, _>>()?;
+    let seconds = started.elapsed().as_secs_f64();
+    let pairs: Vec<(&Labelled, &Answer)> = leads.iter().zip(&answers).collect();
+    let mut by_tenant: BTreeMap<String, Vec<(&Labelled, &Answer)>> = BTreeMap::new();
+    let mut by_language: BTreeMap<String, Vec<(&Labelled, &Answer)>> = BTreeMap::new();
+    let mut confusion: BTreeMap<String, BTreeMap<String, BTreeMap<String, usize>>> =
+        BTreeMap::new();
+    for &(labelled, answer) in &pairs {
+        by_tenant
+            .entry(labelled.tenant_id.clone())
+            .or_default()
+            .push((labelled, answer));
+        by_language
+            .entry(labelled.labels.language.clone())
+            .or_default()
+            .push((labelled, answer));
+        *confusion
+            .entry(labelled.tenant_id.clone())
+            .or_default()
+            .entry(labelled.labels.category.clone())
+            .or_default()
+            .entry(answer.category.clone().unwrap_or_else(|| "(none)".into()))
+            .or_default() += 1;
+    }
+    Ok(TriageReport {
+        split,
+        overall: score(&pairs),
+        by_tenant: by_tenant
+            .iter()
+            .map(|(k, v)| (k.clone(), score(v)))
+            .collect(),
+        by_language: by_language
+            .iter()
+            .map(|(k, v)| (k.clone(), score(v)))
+            .collect(),
+        confusion,
+        seconds,
+    })
+}
+
+fn read_tenants(dir: &Path) -> Result<BTreeMap<String, Arc<TenantSettings>>, EvalError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|err| EvalError::Data(format!("{}: {err}", dir.display())))?;
+    let mut tenants = BTreeMap::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)
+            .map_err(|err| EvalError::Data(format!("{}: {err}", path.display())))?;
+        let settings: TenantSettings = toml::from_str(&text)
+            .map_err(|err| EvalError::Data(format!("{}: {err}", path.display())))?;
+        settings
+            .validate()
+            .map_err(|err| EvalError::Data(format!("{}: {err}", path.display())))?;
+        tenants.insert(settings.tenant_id.clone(), Arc::new(settings));
+    }
+    Ok(tenants)
+}
+
+fn read_leads(dir: &Path) -> Result<Vec<Labelled>, EvalError> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|err| EvalError::Data(format!("{}: {err}", dir.display())))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    files.sort();
+    let mut leads = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|err| EvalError::Data(format!("{}: {err}", path.display())))?;
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let lead: Labelled = serde_json::from_str(line).map_err(|err| {
+                EvalError::Data(format!("{} line {}: {err}", path.display(), i + 1))
+            })?;
+            leads.push(lead);
+        }
+    }
+    Ok(leads)
+}
+
+/// The scored parts of a `lead.processed` result.
+fn answer_of(result: &Value) -> Answer {
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    let extracted = &result["extracted"];
+    Answer {
+        category: text(&result["category"]["label"]),
+        is_spam: result["spam"]["is_spam"].as_bool().unwrap_or(false),
+        route: text(&result["route"]["destination"]).unwrap_or_default(),
+        needs_human: result["route"]["needs_human"].as_bool().unwrap_or(false),
+        language: text(&result["language"]).unwrap_or_default(),
+        fields: FIELDS.iter().map(|f| (*f, text(&extracted[*f]))).collect(),
+    }
+}
+
+fn gold_field<'a>(labels: &'a Labels, field: &str) -> Option<&'a str> {
+    match field {
+        "email" => labels.email.as_deref(),
+        "phone" => labels.phone.as_deref(),
+        "name" => labels.name.as_deref(),
+        "company" => labels.company.as_deref(),
+        _ => None,
+    }
+}
+
+/// Values compare after trimming, case-insensitively (e-mail addresses and names are written
+/// in any case; phone numbers are E.164 on both sides).
+fn same(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
+fn ratio(n: usize, d: usize) -> f64 {
+    if d == 0 { 0.0 } else { n as f64 / d as f64 }
+}
+
+fn score(pairs: &[(&Labelled, &Answer)]) -> Scores {
+    let n = pairs.len();
+    let category_right = pairs
+        .iter()
+        .filter(|(l, a)| a.category.as_deref() == Some(l.labels.category.as_str()))
+        .count();
+    // Macro-F1 over every (tenant, category) that occurs in the gold labels.
+    let mut classes: BTreeMap<(String, String), (usize, usize, usize)> = BTreeMap::new(); // tp, fp, fn
+    for (l, a) in pairs {
+        let gold = (l.tenant_id.clone(), l.labels.category.clone());
+        classes.entry(gold.clone()).or_default();
+        match &a.category {
+            Some(p) if *p == l.labels.category => classes.entry(gold).or_default().0 += 1,
+            Some(p) => {
+                classes.entry(gold).or_default().2 += 1;
+                classes
+                    .entry((l.tenant_id.clone(), p.clone()))
+                    .or_default()
+                    .1 += 1;
+            }
+            None => classes.entry(gold).or_default().2 += 1,
+        }
+    }
+    let gold_classes: Vec<_> = classes
+        .iter()
+        .filter(|(class, _)| {
+            pairs
+                .iter()
+                .any(|(l, _)| l.tenant_id == class.0 && l.labels.category == class.1)
+        })
+        .map(|(_, counts)| *counts)
+        .collect();
+    let macro_f1 = if gold_classes.is_empty() {
+        0.0
+    } else {
+        gold_classes
+            .iter()
+            .map(|&(tp, fp, fn_)| super::classify::f1(tp, fp, fn_))
+            .sum::<f64>()
+            / gold_classes.len() as f64
+    };
+    let tp = pairs
+        .iter()
+        .filter(|(l, a)| l.labels.spam && a.is_spam)
+        .count();
+    let fp = pairs
+        .iter()
+        .filter(|(l, a)| !l.labels.spam && a.is_spam)
+        .count();
+    let fn_ = pairs
+        .iter()
+        .filter(|(l, a)| l.labels.spam && !a.is_spam)
+        .count();
+    let spam_precision = ratio(tp, tp + fp);
+    let spam_recall = ratio(tp, tp + fn_);
+    let confident: Vec<_> = pairs.iter().filter(|(_, a)| !a.needs_human).collect();
+    let confident_right = confident
+        .iter()
+        .filter(|(l, a)| a.category.as_deref() == Some(l.labels.category.as_str()))
+        .count();
+    let mut field_exact = BTreeMap::new();
+    let mut field_wrong = BTreeMap::new();
+    for field in FIELDS {
+        let mut right = 0;
+        let mut wrong = 0;
+        for (l, a) in pairs {
+            let gold = gold_field(&l.labels, field);
+            let given = a.fields.get(field).cloned().flatten();
+            match (gold, given.as_deref()) {
+                (None, None) => right += 1,
+                (Some(g), Some(p)) if same(g, p) => right += 1,
+                (_, Some(_)) => wrong += 1,
+                (Some(_), None) => {}
+            }
+        }
+        field_exact.insert(field.to_owned(), ratio(right, n));
+        field_wrong.insert(field.to_owned(), wrong);
+    }
+    Scores {
+        leads: n,
+        category_accuracy: ratio(category_right, n),
+        category_macro_f1: macro_f1,
+        spam_precision,
+        spam_recall,
+        spam_f1: super::classify::f1(tp, fp, fn_),
+        route_accuracy: ratio(
+            pairs
+                .iter()
+                .filter(|(l, a)| a.route == l.labels.route)
+                .count(),
+            n,
+        ),
+        language_accuracy: ratio(
+            pairs
+                .iter()
+                .filter(|(l, a)| a.language == l.labels.language)
+                .count(),
+            n,
+        ),
+        needs_human_share: ratio(n - confident.len(), n),
+        accuracy_when_confident: ratio(confident_right, confident.len()),
+        field_exact,
+        field_wrong,
+    }
+}
+
+/// The report as a table.
+pub fn table(report: &TriageReport) -> String {
+    let mut out = format!(
+        "triage on the {:?} split: {} leads in {:.1}s\n\n",
+        report.split, report.overall.leads, report.seconds
+    );
+    out.push_str("| group | leads | category | macro-F1 | spam P | spam R | spam F1 | route | language | needs_human | acc. rest | email | phone | name | company |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    let mut row = |name: &str, s: &Scores| {
+        let f = |k: &str| s.field_exact.get(k).copied().unwrap_or(0.0);
+        out.push_str(&format!(
+            "| {name} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |\n",
+            s.leads,
+            s.category_accuracy,
+            s.category_macro_f1,
+            s.spam_precision,
+            s.spam_recall,
+            s.spam_f1,
+            s.route_accuracy,
+            s.language_accuracy,
+            s.needs_human_share,
+            s.accuracy_when_confident,
+            f("email"),
+            f("phone"),
+            f("name"),
+            f("company"),
+        ));
+    };
+    row("all", &report.overall);
+    for (tenant, s) in &report.by_tenant {
+        row(&format!("tenant {tenant}"), s);
+    }
+    for (language, s) in &report.by_language {
+        row(&format!("language {language}"), s);
+    }
+    for (tenant, matrix) in &report.confusion {
+        out.push_str(&format!(
+            "\nconfusion, {tenant} (rows gold, columns predicted):\n"
+        ));
+        let mut columns: Vec<&String> = matrix.values().flat_map(|r| r.keys()).collect();
+        columns.sort();
+        columns.dedup();
+        out.push_str(&format!(
+            "| gold \\ predicted | {} |\n",
+            columns
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ));
+        out.push_str(&format!("|---|{}\n", "---|".repeat(columns.len())));
+        for (gold, predicted) in matrix {
+            let cells: Vec<String> = columns
+                .iter()
+                .map(|c| predicted.get(*c).copied().unwrap_or(0).to_string())
+                .collect();
+            out.push_str(&format!("| {gold} | {} |\n", cells.join(" | ")));
+        }
+    }
+    out
+}

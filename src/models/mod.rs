@@ -1,0 +1,14 @@
+//! Local models: the one process-wide ONNX Runtime environment, the verified model cache, the
+//! [`Embedder`] trait every embedding model implements, and the local all-MiniLM-L6-v2 embedder.
+//!
+//! Owns: loading model files and running them off the async threads. Must not know: tenants,
+//! providers, chunking, stores or queues. Both `knowledge` and `privacy` build on it.
+
+mod embed;
+mod minilm;
+mod model_cache;
+pub mod onnx_runtime;
+
+pub use self::embed::{EmbedError, Embedder};
+pub use self::minilm::{LocalMiniLm, LocalMiniLmConfig};
+pub use self::model_cache::{ModelCache, ModelFiles};

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
@@ -54,10 +54,6 @@ impl EmbeddingCache {
             model: None,
             models_dir: config.models_dir.clone(),
         })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// One vector per text, embedding (and caching) the ones not cached yet.

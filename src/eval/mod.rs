@@ -5,12 +5,12 @@
 //! production) and scoring. Must not know: the command line (`cli` maps [`EvalError`]).
 
 pub mod classify;
-pub mod cranfield;
-pub mod embed_cache;
-pub mod retrieval;
-pub mod rouge;
-pub mod spam;
-pub mod summarize;
+pub(crate) mod cranfield;
+pub(crate) mod embed_cache;
+pub(crate) mod retrieval;
+pub(crate) mod rouge;
+pub(crate) mod spam;
+pub(crate) mod summarize;
 pub mod triage;
 
 /// Why an evaluation could not run.

@@ -5,7 +5,7 @@
 //! ([`handler::JobHandler`], [`handler::JobContext`], [`handler::StoredResults`]). Must not know:
 //! what a job type does (handlers are injected) or which queue backend runs (`queue::Queue`).
 
-pub mod handler;
+pub(crate) mod handler;
 pub mod ops;
 pub mod pipeline;
 pub mod worker;

@@ -49,7 +49,7 @@ pub struct Failed {
 }
 
 impl Pipeline {
-    pub fn new(
+    pub(crate) fn new(
         config: WorkerConfig,
         tenants: Arc<TenantStore>,
         store: Arc<dyn JobStore>,

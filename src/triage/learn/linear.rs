@@ -104,10 +104,6 @@ impl LinearModel {
         }
     }
 
-    pub fn classes(&self) -> usize {
-        self.classes
-    }
-
     /// The logits of one example (without any offset).
     pub fn logits(&self, x: &Features) -> Vec<f32> {
         let mut z = self.bias.clone();

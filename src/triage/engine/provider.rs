@@ -12,10 +12,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::prompt::{Task, render, split};
-use super::{
-    LeadJob, LocalEngine, ReplyJob, TriageEngine, TriageError, Triaged, lead_result, wire_name,
-};
+use super::prompt::{self, RouteSignals, Task, render, split};
+use super::{LeadJob, LocalEngine, ReplyJob, TriageEngine, TriageError, Triaged, lead_result};
 use crate::contract::event::Privacy;
 use crate::contract::tenant::TenantSettings;
 use crate::knowledge::store::{SearchHit, SearchMode};
@@ -248,13 +246,7 @@ impl OpenAiEngine {
         let mut used = 0;
         let mut n = 0;
         for (i, hit) in hits.iter().enumerate() {
-            let block = format!(
-                "[{}] {} ({})\n{}\n\n",
-                i + 1,
-                hit.payload.title.as_deref().unwrap_or(""),
-                hit.payload.url,
-                hit.payload.text
-            );
+            let block = prompt::passage(i + 1, hit);
             let cost = self.count(&block);
             if used + cost > budget {
                 break;
@@ -362,15 +354,10 @@ impl TriageEngine for OpenAiEngine {
         let mut session = Session::new(&self.gate, &self.breaker, job.tenant, job.job_id);
         let subject = job.lead.subject.as_deref().unwrap_or("");
         let message = self.trim(
-            &format!("Subject: {subject}\n\n{}", local.text.cleaned.body),
+            &prompt::message(subject, &local.text.cleaned.body),
             self.data_budget(Task::Extract, 300) / 2,
         );
-        let categories: String = job
-            .tenant
-            .categories
-            .iter()
-            .map(|c| format!("- {}: {}\n", c.name, c.description))
-            .collect();
+        let categories = prompt::categories(job.tenant);
         let names: Vec<String> = job
             .tenant
             .categories
@@ -409,7 +396,7 @@ impl TriageEngine for OpenAiEngine {
 
         // extract: fills what the local extraction did not find (form fields and the contact
         // record always win: they are what the customer typed into fields).
-        let fields = serde_json::to_string(&job.lead.fields).unwrap_or_default();
+        let fields = prompt::form_fields(job.lead.fields.as_ref());
         let validate_extract = |v: &Value| -> Result<(), String> {
             if let Some(email) = v["email"].as_str()
                 && !email.contains('@')
@@ -484,30 +471,15 @@ impl TriageEngine for OpenAiEngine {
         }
 
         // route: the model applies the rules; a disagreement with the rule engine asks a human.
-        let destinations = job.tenant.destinations().join("\n");
-        let rules: String = job
-            .tenant
-            .routes
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                format!(
-                    "{}. when {} -> {}\n",
-                    i + 1,
-                    Value::Object(r.when.clone()),
-                    r.to
-                )
-            })
-            .chain(std::iter::once(format!(
-                "default -> {}\n",
-                job.tenant.default_route
-            )))
-            .collect();
-        let signals = json!({
-            "category": result["category"]["label"], "language": language,
-            "spam": local.spam.is_spam, "sentiment": result["sentiment"], "urgency": result["urgency"],
-        })
-        .to_string();
+        let destinations = prompt::destinations(job.tenant);
+        let rules = prompt::routing_rules(job.tenant);
+        let signals = prompt::signals(&RouteSignals {
+            category: &result["category"]["label"],
+            language: &language,
+            spam: local.spam.is_spam,
+            sentiment: &result["sentiment"],
+            urgency: &result["urgency"],
+        });
         let allowed: Vec<String> = job
             .tenant
             .destinations()
@@ -602,15 +574,7 @@ impl TriageEngine for OpenAiEngine {
 
     async fn suggest_reply(&self, job: &ReplyJob<'_>) -> Result<Triaged, TriageError> {
         let question = job.question()?;
-        let conversation: String = job
-            .conversation
-            .messages
-            .iter()
-            .map(|m| {
-                let who = wire_name(m.role).unwrap_or_default();
-                format!("{who}: {}\n", m.text)
-            })
-            .collect();
+        let conversation = prompt::conversation(job.conversation);
         let mut session = Session::new(&self.gate, &self.breaker, job.tenant, job.job_id);
         let pii: Vec<String> = Vec::new();
         let result = match self

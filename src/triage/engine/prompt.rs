@@ -1,7 +1,15 @@
 //! The prompts of the OpenAI-compatible engine (`prompts/*.md`, compiled in), their rendering
-//! with data inserted inside delimited blocks, and the JSON schema each answer must match.
+//! with data inserted inside delimited blocks, the data blocks the engine inserts (categories,
+//! message, form fields, destinations, rules, signals, passages, conversation), and the JSON
+//! schema each answer must match. `tests/it/triage/prompts.rs` snapshots every prompt as
+//! rendered from these functions, and every schema.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+
+use super::wire_name;
+use crate::contract::job::Conversation;
+use crate::contract::tenant::TenantSettings;
+use crate::knowledge::store::SearchHit;
 
 /// One prompt per task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +133,96 @@ pub fn defuse(value: &str) -> String {
         .replace("<<<", "‹‹‹")
         .replace(">>>", "›››")
         .replace("{{", "{ {")
+}
+
+/// The `categories` block of the classify prompt: one `- name: description` line per category.
+pub fn categories(tenant: &TenantSettings) -> String {
+    tenant
+        .categories
+        .iter()
+        .map(|c| format!("- {}: {}\n", c.name, c.description))
+        .collect()
+}
+
+/// The `message` block of the lead prompts: the subject (empty without one) and the cleaned
+/// body.
+pub fn message(subject: &str, body: &str) -> String {
+    format!("Subject: {subject}\n\n{body}")
+}
+
+/// The `fields` block of the extract prompt: the lead's form fields as JSON (`null` without).
+pub fn form_fields(fields: Option<&Map<String, Value>>) -> String {
+    serde_json::to_string(&fields).unwrap_or_default()
+}
+
+/// The `destinations` block of the route prompt: every destination of the tenant, one a line.
+pub fn destinations(tenant: &TenantSettings) -> String {
+    tenant.destinations().join("\n")
+}
+
+/// The `rules` block of the route prompt: the routing rules in order, then the default route.
+pub fn routing_rules(tenant: &TenantSettings) -> String {
+    tenant
+        .routes
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            format!(
+                "{}. when {} -> {}\n",
+                i + 1,
+                Value::Object(r.when.clone()),
+                r.to
+            )
+        })
+        .chain(std::iter::once(format!(
+            "default -> {}\n",
+            tenant.default_route
+        )))
+        .collect()
+}
+
+/// What the route prompt's `signals` block says: the lead's conclusions so far, as they stand in
+/// its result (the category is the provider's when it answered).
+pub struct RouteSignals<'a> {
+    /// The category label (`null` without one).
+    pub category: &'a Value,
+    pub language: &'a str,
+    pub spam: bool,
+    pub sentiment: &'a Value,
+    pub urgency: &'a Value,
+}
+
+/// The `signals` block of the route prompt: one JSON object.
+pub fn signals(of: &RouteSignals<'_>) -> String {
+    json!({
+        "category": of.category, "language": of.language,
+        "spam": of.spam, "sentiment": of.sentiment, "urgency": of.urgency,
+    })
+    .to_string()
+}
+
+/// One passage of the reply prompt's `passages` block: its number (what a citation names), title,
+/// URL and text.
+pub fn passage(number: usize, hit: &SearchHit) -> String {
+    format!(
+        "[{number}] {} ({})\n{}\n\n",
+        hit.payload.title.as_deref().unwrap_or(""),
+        hit.payload.url,
+        hit.payload.text
+    )
+}
+
+/// The `conversation` block of the reply prompt for `reply.suggest`: one `role: text` line per
+/// message.
+pub fn conversation(conversation: &Conversation) -> String {
+    conversation
+        .messages
+        .iter()
+        .map(|m| {
+            let who = wire_name(m.role).unwrap_or_default();
+            format!("{who}: {}\n", m.text)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -10,11 +10,11 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-use super::prompt::{Task, render, split};
+use super::prompt::{self, RouteSignals, Task, render, split};
 use super::{
-    LeadJob, LocalEngine, ReplyJob, TriageEngine, TriageError, Triaged, lead_result, wire_name,
+    LeadJob, LocalEngine, LocalLead, ReplyJob, TriageEngine, TriageError, Triaged, lead_result,
 };
 use crate::contract::event::Privacy;
 use crate::contract::tenant::TenantSettings;
@@ -23,6 +23,7 @@ use crate::privacy::audit::Purpose;
 use crate::privacy::gate::{Call, ChatRequest, Gate, GateError, OPENAI, Usage, restore_json};
 use crate::privacy::redact::Pseudonymizer;
 use crate::triage::reply::Citation;
+use crate::triage::text::extract::to_e164;
 
 /// Consecutive provider failures that open the breaker.
 const BREAKER_THRESHOLD: u32 = 5;
@@ -183,6 +184,163 @@ impl<'a> Session<'a> {
             .push(json!({"task": task.name(), "reason": reason, "used": "local"}));
     }
 
+    /// The `usage` block of a result: the tokens of every call of this job.
+    fn usage_json(&self) -> Value {
+        json!({
+            "prompt_tokens": self.usage.prompt_tokens,
+            "completion_tokens": self.usage.completion_tokens,
+        })
+    }
+
+    /// Classify: the provider's category and confidence replace the local classifier's, when
+    /// the tenant has categories and the answer names one of them.
+    async fn classify(&mut self, tenant: &TenantSettings, lead: &LeadText, result: &mut Value) {
+        let names: Vec<&str> = tenant.categories.iter().map(|c| c.name.as_str()).collect();
+        if names.is_empty() {
+            return;
+        }
+        let validate = |v: &Value| -> Result<(), String> {
+            let label = v["category"].as_str().ok_or("category is missing")?;
+            if !names.contains(&label) {
+                return Err(format!(
+                    "category {label:?} is not one of the tenant's categories"
+                ));
+            }
+            let c = v["confidence"].as_f64().ok_or("confidence is missing")?;
+            if !(0.0..=1.0).contains(&c) {
+                return Err("confidence is outside 0..1".into());
+            }
+            Ok(())
+        };
+        let categories = prompt::categories(tenant);
+        if let Some(v) = self
+            .ask(
+                Task::Classify,
+                &[("categories", &categories), ("message", &lead.message)],
+                200,
+                &validate,
+            )
+            .await
+        {
+            result["category"]["label"] = v["category"].clone();
+            result["category"]["confidence"] = v["confidence"].clone();
+        }
+    }
+
+    /// Extract: the provider's fields fill what the local extraction did not find (see
+    /// [`merge_extraction`]).
+    async fn extract(
+        &mut self,
+        fields: Option<&Map<String, Value>>,
+        lead: &LeadText,
+        extracted: &mut Value,
+    ) {
+        let validate = |v: &Value| -> Result<(), String> {
+            if let Some(email) = v["email"].as_str()
+                && !email.contains('@')
+                && !email.starts_with("<EMAIL_")
+            {
+                return Err("email is not an address".into());
+            }
+            if let Some(amount) = v["budget_amount"].as_f64()
+                && amount < 0.0
+            {
+                return Err("budget_amount is negative".into());
+            }
+            Ok(())
+        };
+        let fields = prompt::form_fields(fields);
+        if let Some(v) = self
+            .ask(
+                Task::Extract,
+                &[("fields", &fields), ("message", &lead.message)],
+                300,
+                &validate,
+            )
+            .await
+        {
+            merge_extraction(extracted, &v);
+        }
+    }
+
+    /// Summarise: the provider's one-line summary replaces the local one unless it is empty or
+    /// longer than 240 characters.
+    async fn summarise(&mut self, lead: &LeadText, result: &mut Value) {
+        let validate = |v: &Value| -> Result<(), String> {
+            let s = v["summary"].as_str().ok_or("summary is missing")?;
+            if s.trim().is_empty() || s.chars().count() > 240 {
+                return Err("summary is empty or longer than 240 characters".into());
+            }
+            Ok(())
+        };
+        if let Some(v) = self
+            .ask(
+                Task::Summarize,
+                &[("message", &lead.message), ("language", &lead.language)],
+                120,
+                &validate,
+            )
+            .await
+        {
+            result["summary"] = v["summary"].clone();
+        }
+    }
+
+    /// Route: the model applies the tenant's rules to the signals so far; its answer must be a
+    /// configured destination, and the route is then reconciled with the rule engine's (see
+    /// [`reconcile_route`]).
+    async fn route(
+        &mut self,
+        tenant: &TenantSettings,
+        lead: &LeadText,
+        is_spam: bool,
+        result: &mut Value,
+    ) {
+        let destinations = prompt::destinations(tenant);
+        let rules = prompt::routing_rules(tenant);
+        let signals = prompt::signals(&RouteSignals {
+            category: &result["category"]["label"],
+            language: &lead.language,
+            spam: is_spam,
+            sentiment: &result["sentiment"],
+            urgency: &result["urgency"],
+        });
+        let allowed = tenant.destinations();
+        let validate = |v: &Value| -> Result<(), String> {
+            let d = v["destination"].as_str().ok_or("destination is missing")?;
+            if !allowed.contains(&d) {
+                return Err(format!("destination {d:?} does not exist"));
+            }
+            Ok(())
+        };
+        if let Some(v) = self
+            .ask(
+                Task::Route,
+                &[
+                    ("destinations", &destinations),
+                    ("rules", &rules),
+                    ("signals", &signals),
+                    ("message", &lead.message),
+                ],
+                150,
+                &validate,
+            )
+            .await
+        {
+            reconcile_route(&mut result["route"], &v);
+        }
+    }
+
+    /// Assembles a lead's result: which engine answered, the fallbacks and the usage, and the
+    /// privacy block.
+    fn finish_lead(self, mut result: Value, pii_types: Vec<String>) -> Triaged {
+        result["engine"] = json!(if self.calls > 0 { "openai" } else { "local" });
+        result["fallbacks"] = json!(self.fallbacks);
+        result["usage"] = self.usage_json();
+        let privacy = self.privacy(pii_types);
+        Triaged { result, privacy }
+    }
+
     fn privacy(&self, pii_types: Vec<String>) -> Privacy {
         Privacy {
             redactions: self.usage.redactions.clone(),
@@ -192,6 +350,69 @@ impl<'a> Session<'a> {
             pii_types,
         }
     }
+}
+
+/// Fills the fields of the local `extracted` object that are `null` from the provider's answer,
+/// at confidence 0.6 with source `model`: form fields and the contact record always win (they are
+/// what the customer typed into fields), a phone counts only in E.164, a budget only with its
+/// currency.
+fn merge_extraction(extracted: &mut Value, answer: &Value) {
+    for key in ["name", "email", "phone", "company", "website", "timeline"] {
+        if extracted[key].is_null()
+            && let Some(s) = answer[key].as_str().filter(|s| !s.trim().is_empty())
+        {
+            let value = if key == "phone" {
+                match to_e164(s, None) {
+                    Some(e164) => e164,
+                    None => continue,
+                }
+            } else {
+                s.to_owned()
+            };
+            extracted[key] = json!(value);
+            extracted["confidence"][key] = json!(0.6);
+            extracted["source"][key] = json!("model");
+        }
+    }
+    if extracted["budget"].is_null()
+        && let (Some(amount), Some(currency)) = (
+            answer["budget_amount"].as_f64(),
+            answer["budget_currency"].as_str(),
+        )
+    {
+        extracted["budget"] = json!({"amount": amount, "currency": currency.to_uppercase()});
+        extracted["confidence"]["budget"] = json!(0.6);
+        extracted["source"]["budget"] = json!("model");
+    }
+}
+
+/// The rule engine's route with the provider's answer: the rules' destination stands; a model
+/// that suggests another one, or says it is unsure, makes the route ask a human (with the
+/// disagreement as a reason).
+fn reconcile_route(route: &mut Value, answer: &Value) {
+    let model = answer["destination"].as_str().unwrap_or_default();
+    let rules_say = route["destination"].clone();
+    if rules_say.as_str() != Some(model) {
+        route["needs_human"] = json!(true);
+        if let Some(reasons) = route["reasons"].as_array_mut() {
+            reasons.push(json!(format!(
+                "the model suggests {model:?}, the routing rules say {rules_say}"
+            )));
+        }
+    }
+    if answer["needs_human"] == json!(true) {
+        route["needs_human"] = json!(true);
+    }
+}
+
+/// A lead as every prompt shows it.
+struct LeadText {
+    /// The subject, empty without one.
+    subject: String,
+    /// The subject and the cleaned body ([`prompt::message`]), cut to the data budget.
+    message: String,
+    /// The language the local engine detected.
+    language: String,
 }
 
 /// What a reply is drafted for: the customer's question, the conversation it came from, the
@@ -248,13 +469,7 @@ impl OpenAiEngine {
         let mut used = 0;
         let mut n = 0;
         for (i, hit) in hits.iter().enumerate() {
-            let block = format!(
-                "[{}] {} ({})\n{}\n\n",
-                i + 1,
-                hit.payload.title.as_deref().unwrap_or(""),
-                hit.payload.url,
-                hit.payload.text
-            );
+            let block = prompt::passage(i + 1, hit);
             let cost = self.count(&block);
             if used + cost > budget {
                 break;
@@ -274,6 +489,67 @@ impl OpenAiEngine {
             .saturating_sub(256)
     }
 
+    /// The local engine's analysis of the lead, without a reply (the provider drafts that).
+    async fn analyse_locally(&self, job: &LeadJob<'_>) -> Result<LocalLead, TriageError> {
+        self.local
+            .analyse(&LeadJob {
+                suggest_reply: false,
+                ..*job
+            })
+            .await
+    }
+
+    /// The lead as the prompts show it: the message cut to half the extract prompt's data
+    /// budget.
+    fn lead_text(&self, job: &LeadJob<'_>, local: &LocalLead) -> LeadText {
+        let subject = job.lead.subject.as_deref().unwrap_or("");
+        let message = self.trim(
+            &prompt::message(subject, &local.text.cleaned.body),
+            self.data_budget(Task::Extract, 300) / 2,
+        );
+        LeadText {
+            subject: subject.to_owned(),
+            message,
+            language: local.text.language.code.clone(),
+        }
+    }
+
+    /// Reply: the `reply` object of the result, the provider's draft from the tenant's knowledge
+    /// (the lead's message is the conversation), else the local engine's composed reply.
+    async fn reply_to_lead(
+        &self,
+        session: &mut Session<'_>,
+        job: &LeadJob<'_>,
+        lead: &LeadText,
+        body: &str,
+        name: Option<&str>,
+    ) -> Result<Value, TriageError> {
+        let question = format!("{}\n{body}", lead.subject);
+        let ask = ReplyAsk {
+            question: &question,
+            conversation: &lead.message,
+            name,
+            language: &lead.language,
+        };
+        match self.reply(session, job.tenant, job.job_id, ask).await? {
+            Some((answer, citations)) => Ok(json!({
+                "text": answer["text"], "citations": citations, "language": lead.language,
+                "needs_human": answer["needs_human"], "reasons": [answer["reason"]],
+            })),
+            None => {
+                let reply = self
+                    .local
+                    .reply_to(job.tenant, job.job_id, &question, name, &lead.language)
+                    .await?;
+                Ok(super::reply_json(&reply))
+            }
+        }
+    }
+
+    /// Drafts a reply grounded in the tenant's knowledge: the best passages within the data
+    /// budget, an answer whose citations name shown passages (and that cites one unless it asks
+    /// a human), the cited passages as citations. `None` when the provider's answer is not
+    /// usable (the session records why).
     async fn reply(
         &self,
         session: &mut Session<'_>,
@@ -350,267 +626,39 @@ impl TriageEngine for OpenAiEngine {
         "openai"
     }
 
+    /// The local analysis, refined by the provider step by step; each step keeps the local
+    /// answer when the provider's is unusable.
     async fn process_lead(&self, job: &LeadJob<'_>) -> Result<Triaged, TriageError> {
-        let local = self
-            .local
-            .analyse(&LeadJob {
-                suggest_reply: false,
-                ..*job
-            })
-            .await?;
+        let local = self.analyse_locally(job).await?;
+        let lead = self.lead_text(job, &local);
         let mut result = lead_result(&local);
         let mut session = Session::new(&self.gate, &self.breaker, job.tenant, job.job_id);
-        let subject = job.lead.subject.as_deref().unwrap_or("");
-        let message = self.trim(
-            &format!("Subject: {subject}\n\n{}", local.text.cleaned.body),
-            self.data_budget(Task::Extract, 300) / 2,
-        );
-        let categories: String = job
-            .tenant
-            .categories
-            .iter()
-            .map(|c| format!("- {}: {}\n", c.name, c.description))
-            .collect();
-        let names: Vec<String> = job
-            .tenant
-            .categories
-            .iter()
-            .map(|c| c.name.clone())
-            .collect();
-
-        // classify
-        if !names.is_empty() {
-            let validate = |v: &Value| -> Result<(), String> {
-                let label = v["category"].as_str().ok_or("category is missing")?;
-                if !names.iter().any(|n| n == label) {
-                    return Err(format!(
-                        "category {label:?} is not one of the tenant's categories"
-                    ));
-                }
-                let c = v["confidence"].as_f64().ok_or("confidence is missing")?;
-                if !(0.0..=1.0).contains(&c) {
-                    return Err("confidence is outside 0..1".into());
-                }
-                Ok(())
-            };
-            if let Some(v) = session
-                .ask(
-                    Task::Classify,
-                    &[("categories", &categories), ("message", &message)],
-                    200,
-                    &validate,
-                )
-                .await
-            {
-                result["category"]["label"] = v["category"].clone();
-                result["category"]["confidence"] = v["confidence"].clone();
-            }
-        }
-
-        // extract: fills what the local extraction did not find (form fields and the contact
-        // record always win: they are what the customer typed into fields).
-        let fields = serde_json::to_string(&job.lead.fields).unwrap_or_default();
-        let validate_extract = |v: &Value| -> Result<(), String> {
-            if let Some(email) = v["email"].as_str()
-                && !email.contains('@')
-                && !email.starts_with("<EMAIL_")
-            {
-                return Err("email is not an address".into());
-            }
-            if let Some(amount) = v["budget_amount"].as_f64()
-                && amount < 0.0
-            {
-                return Err("budget_amount is negative".into());
-            }
-            Ok(())
-        };
-        if let Some(v) = session
-            .ask(
-                Task::Extract,
-                &[("fields", &fields), ("message", &message)],
-                300,
-                &validate_extract,
-            )
-            .await
-        {
-            let extracted = &mut result["extracted"];
-            for key in ["name", "email", "phone", "company", "website", "timeline"] {
-                if extracted[key].is_null()
-                    && let Some(s) = v[key].as_str().filter(|s| !s.trim().is_empty())
-                {
-                    let value = if key == "phone" {
-                        match crate::triage::text::extract::to_e164(s, None) {
-                            Some(e164) => e164,
-                            None => continue,
-                        }
-                    } else {
-                        s.to_owned()
-                    };
-                    extracted[key] = json!(value);
-                    extracted["confidence"][key] = json!(0.6);
-                    extracted["source"][key] = json!("model");
-                }
-            }
-            if extracted["budget"].is_null()
-                && let (Some(amount), Some(currency)) =
-                    (v["budget_amount"].as_f64(), v["budget_currency"].as_str())
-            {
-                extracted["budget"] =
-                    json!({"amount": amount, "currency": currency.to_uppercase()});
-                extracted["confidence"]["budget"] = json!(0.6);
-                extracted["source"]["budget"] = json!("model");
-            }
-        }
-
-        // summarize
-        let language = local.text.language.code.clone();
-        let validate_summary = |v: &Value| -> Result<(), String> {
-            let s = v["summary"].as_str().ok_or("summary is missing")?;
-            if s.trim().is_empty() || s.chars().count() > 240 {
-                return Err("summary is empty or longer than 240 characters".into());
-            }
-            Ok(())
-        };
-        if let Some(v) = session
-            .ask(
-                Task::Summarize,
-                &[("message", &message), ("language", &language)],
-                120,
-                &validate_summary,
-            )
-            .await
-        {
-            result["summary"] = v["summary"].clone();
-        }
-
-        // route: the model applies the rules; a disagreement with the rule engine asks a human.
-        let destinations = job.tenant.destinations().join("\n");
-        let rules: String = job
-            .tenant
-            .routes
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                format!(
-                    "{}. when {} -> {}\n",
-                    i + 1,
-                    Value::Object(r.when.clone()),
-                    r.to
-                )
-            })
-            .chain(std::iter::once(format!(
-                "default -> {}\n",
-                job.tenant.default_route
-            )))
-            .collect();
-        let signals = json!({
-            "category": result["category"]["label"], "language": language,
-            "spam": local.spam.is_spam, "sentiment": result["sentiment"], "urgency": result["urgency"],
-        })
-        .to_string();
-        let allowed: Vec<String> = job
-            .tenant
-            .destinations()
-            .iter()
-            .map(|d| d.to_string())
-            .collect();
-        let validate_route = |v: &Value| -> Result<(), String> {
-            let d = v["destination"].as_str().ok_or("destination is missing")?;
-            if !allowed.iter().any(|a| a == d) {
-                return Err(format!("destination {d:?} does not exist"));
-            }
-            Ok(())
-        };
-        if let Some(v) = session
-            .ask(
-                Task::Route,
-                &[
-                    ("destinations", &destinations),
-                    ("rules", &rules),
-                    ("signals", &signals),
-                    ("message", &message),
-                ],
-                150,
-                &validate_route,
-            )
-            .await
-        {
-            let model = v["destination"].as_str().unwrap_or_default();
-            let route = &mut result["route"];
-            let rules_say = route["destination"].clone();
-            if rules_say.as_str() != Some(model) {
-                route["needs_human"] = json!(true);
-                if let Some(reasons) = route["reasons"].as_array_mut() {
-                    reasons.push(json!(format!(
-                        "the model suggests {model:?}, the routing rules say {rules_say}"
-                    )));
-                }
-            }
-            if v["needs_human"] == json!(true) {
-                route["needs_human"] = json!(true);
-            }
-        }
-
-        // reply
+        session.classify(job.tenant, &lead, &mut result).await;
+        session
+            .extract(job.lead.fields.as_ref(), &lead, &mut result["extracted"])
+            .await;
+        session.summarise(&lead, &mut result).await;
+        session
+            .route(job.tenant, &lead, local.spam.is_spam, &mut result)
+            .await;
         if job.suggest_reply && !local.spam.is_spam {
             let name = result["extracted"]["name"].as_str().map(str::to_owned);
-            let question = format!("{subject}\n{}", local.text.cleaned.body);
-            match self
-                .reply(
+            result["reply"] = self
+                .reply_to_lead(
                     &mut session,
-                    job.tenant,
-                    job.job_id,
-                    ReplyAsk {
-                        question: &question,
-                        conversation: &message,
-                        name: name.as_deref(),
-                        language: &language,
-                    },
+                    job,
+                    &lead,
+                    &local.text.cleaned.body,
+                    name.as_deref(),
                 )
-                .await?
-            {
-                Some((answer, citations)) => {
-                    result["reply"] = json!({
-                        "text": answer["text"], "citations": citations, "language": language,
-                        "needs_human": answer["needs_human"], "reasons": [answer["reason"]],
-                    });
-                }
-                None => {
-                    let reply = self
-                        .local
-                        .reply_to(
-                            job.tenant,
-                            job.job_id,
-                            &question,
-                            name.as_deref(),
-                            &language,
-                        )
-                        .await?;
-                    result["reply"] = super::reply_json(&reply);
-                }
-            }
+                .await?;
         }
-        result["engine"] = json!(if session.calls > 0 { "openai" } else { "local" });
-        result["fallbacks"] = json!(session.fallbacks);
-        result["usage"] = json!({
-            "prompt_tokens": session.usage.prompt_tokens,
-            "completion_tokens": session.usage.completion_tokens,
-        });
-        let privacy = session.privacy(local.pii_types);
-        Ok(Triaged { result, privacy })
+        Ok(session.finish_lead(result, local.pii_types))
     }
 
     async fn suggest_reply(&self, job: &ReplyJob<'_>) -> Result<Triaged, TriageError> {
         let question = job.question()?;
-        let conversation: String = job
-            .conversation
-            .messages
-            .iter()
-            .map(|m| {
-                let who = wire_name(m.role).unwrap_or_default();
-                format!("{who}: {}\n", m.text)
-            })
-            .collect();
+        let conversation = prompt::conversation(job.conversation);
         let mut session = Session::new(&self.gate, &self.breaker, job.tenant, job.job_id);
         let pii: Vec<String> = Vec::new();
         let result = match self
@@ -651,10 +699,7 @@ impl TriageEngine for OpenAiEngine {
         };
         let mut result = result;
         result["fallbacks"] = json!(session.fallbacks);
-        result["usage"] = json!({
-            "prompt_tokens": session.usage.prompt_tokens,
-            "completion_tokens": session.usage.completion_tokens,
-        });
+        result["usage"] = session.usage_json();
         Ok(Triaged {
             result,
             privacy: session.privacy(pii),

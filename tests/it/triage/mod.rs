@@ -1,5 +1,7 @@
 //! Triage through its public interface: the OpenAI-compatible engine against a stub provider,
-//! and the whole mission through the worker binary on RabbitMQ.
+//! the provider prompts as rendered (snapshots), and the whole mission through the worker binary
+//! on RabbitMQ.
 
 mod end_to_end;
 mod openai_engine;
+mod prompts;

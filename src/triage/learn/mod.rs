@@ -6,7 +6,6 @@
 //! embeddings come from (an `Embedder` is handed in), queues, stores or providers.
 
 pub mod classify;
-mod inbox;
-pub(crate) mod lexical;
-pub(crate) mod linear;
+pub mod lexical;
+pub mod linear;
 pub mod spam;

@@ -5,9 +5,7 @@
 //! - link density (link farms), known spam offers (a phrase list),
 //! - gibberish and keyboard mashing (rows of the keyboard, unpronounceable words),
 //! - identical or random-looking form fields (bots fill every field with the same string),
-//! - disposable e-mail domains (a curated list, `disposable_domains.txt`),
-//! - business-inbox spam (`super::inbox`): vendor pitches, list and link sellers, invoices for
-//!   things never ordered, phishing, crypto offers, in several languages.
+//! - disposable e-mail domains (a curated list, `disposable_domains.txt`).
 //!
 //! A detector trained on a tenant's own examples ([`SpamDetector::train`]) adds a learned part:
 //! logistic regression on TF-IDF word 1-2-grams and character 3-5-grams (and the text's
@@ -439,11 +437,6 @@ pub fn signals(input: &SpamInput<'_>) -> Signals {
             2.5,
             format!("random or mashed form fields: {}", odd.join(", ")),
         );
-    }
-
-    // business-inbox spam: vendor pitches, list sellers, fake invoices, phishing, crypto
-    for (weight, reason) in super::inbox::business_signals(text) {
-        s.add(weight, reason);
     }
 
     // disposable e-mail

@@ -6,6 +6,6 @@
 //! embeddings come from (an `Embedder` is handed in), queues, stores or providers.
 
 pub mod classify;
-pub mod lexical;
-pub mod linear;
+pub(crate) mod lexical;
+pub(crate) mod linear;
 pub mod spam;

@@ -43,42 +43,24 @@ pub struct RunReport {
     pub predict_ms_per_text: f64,
 }
 
-/// Reads a CSV file with a header (RFC 4180 quoting) into rows of fields.
+/// Reads a CSV file with a header (RFC 4180 quoting, by the `csv` crate) into rows of fields.
 pub fn read_csv(path: &Path) -> Result<Vec<Vec<String>>, EvalError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| EvalError::Data(format!("{}: {err}", path.display())))?;
-    let mut rows = Vec::new();
-    let mut row = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            (true, '"') => quoted = false,
-            (true, c) => field.push(c),
-            (false, '"') => quoted = true,
-            (false, ',') => row.push(std::mem::take(&mut field)),
-            (false, '\r') => {}
-            (false, '\n') => {
-                row.push(std::mem::take(&mut field));
-                rows.push(std::mem::take(&mut row));
-            }
-            (false, c) => field.push(c),
-        }
+    let data_error = |err: &dyn std::fmt::Display| EvalError::Data(format!("{}: {err}", path.display()));
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_path(path)
+        .map_err(|err| data_error(&err))?;
+    if reader.headers().map_err(|err| data_error(&err))?.is_empty() {
+        return Err(data_error(&"empty"));
     }
-    if !field.is_empty() || !row.is_empty() {
-        row.push(field);
-        rows.push(row);
-    }
-    if rows.is_empty() {
-        return Err(EvalError::Data(format!("{}: empty", path.display())));
-    }
-    rows.remove(0); // header
-    Ok(rows)
+    reader
+        .records()
+        .map(|record| {
+            let record = record.map_err(|err| data_error(&err))?;
+            Ok(record.iter().map(str::to_owned).collect())
+        })
+        .collect()
 }
 
 fn read_split(dir: &Path, name: &str) -> Result<Vec<(String, String)>, EvalError> {

@@ -3,3 +3,7 @@
 //!
 //! Owns: pure functions on strings. Must not know: anything else in the crate (it imports
 //! nothing from it).
+
+pub(crate) mod html;
+pub(crate) mod language;
+pub(crate) mod sentences;

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use crate::knowledge::store::SearchHit;
+use crate::text::sentences::{self, NextWord};
 
 /// One citation of the reply.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -232,32 +233,13 @@ fn terms(text: &str) -> HashSet<String> {
         .collect()
 }
 
-/// Sentences of a passage (lines first, then sentence ends followed by a space).
+/// Sentences of a passage: its lines (list markers dropped), each cut by the shared splitter.
 fn sentences(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let line = line.trim().trim_start_matches(['-', '*', '•']).trim();
-        if line.is_empty() {
-            continue;
-        }
-        let mut start = 0;
-        let bytes: Vec<(usize, char)> = line.char_indices().collect();
-        for (k, &(i, c)) in bytes.iter().enumerate() {
-            let next_is_space = bytes.get(k + 1).is_some_and(|&(_, n)| n == ' ');
-            if matches!(c, '.' | '!' | '?') && next_is_space {
-                let sentence = line[start..=i].trim();
-                if !sentence.is_empty() {
-                    out.push(sentence.to_owned());
-                }
-                start = i + 1;
-            }
-        }
-        let rest = line[start..].trim();
-        if !rest.is_empty() {
-            out.push(rest.to_owned());
-        }
-    }
-    out
+    text.lines()
+        .map(|line| line.trim().trim_start_matches(['-', '*', '•']).trim())
+        .flat_map(|line| sentences::split(line, NextWord::Any))
+        .map(str::to_owned)
+        .collect()
 }
 
 #[cfg(test)]

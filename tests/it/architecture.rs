@@ -104,3 +104,39 @@ fn every_module_imports_only_the_layers_below_it() {
     }
     assert!(wrong.is_empty(), "layering broken:\n{}", wrong.join("\n"));
 }
+
+/// Crates that do one text job, and the one file of `src/` allowed to use each: a second
+/// language detector, entity decoder or CSV reader would name them somewhere else.
+const ONE_PLACE: &[(&str, &str)] = &[
+    ("whatlang::", "src/text/language.rs"),
+    ("html_escape::", "src/text/html.rs"),
+    ("csv::", "src/eval/classify.rs"),
+];
+
+#[test]
+fn each_text_tool_is_written_once() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    sources(&root.join("src"), &mut files);
+    let mut wrong = Vec::new();
+    for file in &files {
+        let relative = file.strip_prefix(root).unwrap_or(file);
+        let text = std::fs::read_to_string(file).expect("source is readable");
+        for (name, home) in ONE_PLACE {
+            if text.contains(name) && relative != Path::new(home) {
+                wrong.push(format!("{}: uses {name} (only {home} may)", relative.display()));
+            }
+        }
+        // a hand-written entity table or sentence splitter names these
+        for (needle, what) in [
+            ("\"amp\" =>", "an HTML entity table"),
+            ("fn split_segment", "a sentence splitter"),
+            ("fn is_abbreviation", "a sentence splitter"),
+        ] {
+            if text.contains(needle) && !relative.starts_with("src/text") {
+                wrong.push(format!("{}: {what} outside src/text", relative.display()));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "written twice:\n{}", wrong.join("\n"));
+}

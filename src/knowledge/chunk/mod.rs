@@ -27,6 +27,7 @@ use tiktoken_rs::CoreBPE;
 use count::Cl100kCounter;
 
 use super::extract::{BlockKind, Document};
+use crate::text::sentences::{self, NextWord};
 
 mod count;
 
@@ -479,7 +480,7 @@ impl Chunker {
             let pieces = if is_code {
                 code_lines(&block.text)
             } else {
-                sentences(&block.text)
+                sentences::ranges(&block.text, NextWord::Any)
             };
             let mut is_first_of_block = true;
             for piece in pieces
@@ -804,71 +805,6 @@ fn common_heading_path(document: &Document, units: &[Unit]) -> Vec<String> {
     first[..shared].to_vec()
 }
 
-/// Byte ranges of the sentences of a normalised paragraph. A sentence ends after `.`, `!`,
-/// `?`, `…` or a CJK stop (plus closing quotes or brackets) followed by whitespace, unless
-/// the word before a `.` is an abbreviation ("e.g.", "Fig.", "etc."). The case of the next
-/// word is not required: help-center and OCR text is often all lowercase.
-fn sentences(text: &str) -> Vec<Range<usize>> {
-    let mut ranges = Vec::new();
-    let mut sentence_start = 0;
-    let mut characters = text.char_indices().peekable();
-    while let Some((position, character)) = characters.next() {
-        let is_cjk_stop = matches!(character, '。' | '！' | '？');
-        if !matches!(character, '.' | '!' | '?' | '…') && !is_cjk_stop {
-            continue;
-        }
-        if character == '.' && is_abbreviation(&text[sentence_start..position]) {
-            continue;
-        }
-        let mut sentence_end = position + character.len_utf8();
-        while let Some(&(closing_position, closing)) = characters.peek() {
-            if !matches!(closing, '"' | '\'' | ')' | ']' | '»' | '”' | '’') {
-                break;
-            }
-            sentence_end = closing_position + closing.len_utf8();
-            characters.next();
-        }
-        let rest = &text[sentence_end..];
-        let after_space = rest.trim_start();
-        let has_space = after_space.len() < rest.len();
-        if after_space.is_empty() || (!has_space && !is_cjk_stop) {
-            continue;
-        }
-        if sentence_end > sentence_start {
-            ranges.push(sentence_start..sentence_end);
-        }
-        sentence_start = sentence_end + (rest.len() - after_space.len());
-    }
-    let tail = text[sentence_start..].trim_end();
-    if !tail.is_empty() {
-        ranges.push(sentence_start..sentence_start + tail.len());
-    }
-    ranges
-}
-
-/// True when the last word of `before_period` is an abbreviation: it has an inner period
-/// ("e.g", "U.S"), is a single letter ("J. Smith"), or is a common short form.
-fn is_abbreviation(before_period: &str) -> bool {
-    const ABBREVIATIONS: &[&str] = &[
-        "etc", "vs", "cf", "fig", "figs", "eq", "eqs", "approx", "no", "nr", "ca", "resp", "mr",
-        "mrs", "ms", "dr", "prof", "st", "inc", "ltd", "z.b", "bzw", "usw", "ggf", "vgl", "sr",
-    ];
-    let last_word = before_period
-        .rsplit(char::is_whitespace)
-        .next()
-        .unwrap_or_default();
-    let last_word = last_word.trim_start_matches(['(', '"', '\'']);
-    if last_word.is_empty() {
-        return false;
-    }
-    let is_single_letter =
-        last_word.chars().count() == 1 && last_word.chars().all(char::is_alphabetic);
-    let has_inner_period = last_word.contains('.');
-    is_single_letter
-        || has_inner_period
-        || ABBREVIATIONS.contains(&last_word.to_lowercase().as_str())
-}
-
 /// Byte ranges of the non-blank lines of a code block (leading indentation kept).
 fn code_lines(text: &str) -> Vec<Range<usize>> {
     let mut ranges = Vec::new();
@@ -918,30 +854,6 @@ fn trim_start_at(text: &str, index: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sentence_texts(text: &str) -> Vec<&str> {
-        sentences(text)
-            .into_iter()
-            .map(|range| &text[range])
-            .collect()
-    }
-
-    #[test]
-    fn sentences_split_without_breaking_abbreviations() {
-        let text = "Open the app, e.g. on a phone. then tap Fig. 2 to continue! (J. Smith said so.) lowercase too . Done";
-        assert_eq!(
-            sentence_texts(text),
-            [
-                "Open the app, e.g. on a phone.",
-                "then tap Fig. 2 to continue!",
-                "(J. Smith said so.)",
-                "lowercase too .",
-                "Done"
-            ]
-        );
-        assert_eq!(sentence_texts("字。字！ 字"), ["字。", "字！", "字"]);
-        assert!(sentence_texts("   ").is_empty());
-    }
 
     #[test]
     fn split_spaces_need_non_whitespace_on_both_sides() {

@@ -4,6 +4,7 @@
 
 use lol_html::{HtmlRewriter, Settings, element};
 use url::Url;
+use crate::text::html::decode_entities;
 
 /// Upper bound on links taken from one page, so a hostile page cannot flood the frontier.
 pub const MAX_LINKS_PER_PAGE: usize = 2_000;
@@ -48,7 +49,7 @@ pub fn extract_links(html: &[u8], page_url: &Url) -> Vec<Url> {
                             if !rel.split_ascii_whitespace().any(|r| r == "nofollow")
                                 && let Some(href) = el.get_attribute("href")
                             {
-                                raw.push(decode_entities(&href));
+                                raw.push(decode_entities(&href).into_owned());
                             }
                         }
                         Ok(())
@@ -76,50 +77,6 @@ pub fn extract_links(html: &[u8], page_url: &Url) -> Vec<Url> {
             base.join(href).ok()
         })
         .collect()
-}
-
-/// `lol_html` hands attribute values over raw: `?a=1&amp;b=2` must become `?a=1&b=2`.
-/// Decodes the XML entities and numeric references; unknown named entities stay as written.
-fn decode_entities(value: &str) -> String {
-    if !value.contains('&') {
-        return value.to_owned();
-    }
-    let mut out = String::with_capacity(value.len());
-    let mut rest = value;
-    while let Some(pos) = rest.find('&') {
-        out.push_str(&rest[..pos]);
-        rest = &rest[pos..];
-        let decoded = rest.find(';').filter(|end| *end <= 10).and_then(|end| {
-            let name = &rest[1..end];
-            let ch = match name {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                _ => name.strip_prefix('#').and_then(|code| {
-                    let number = match code.strip_prefix(['x', 'X']) {
-                        Some(hex) => u32::from_str_radix(hex, 16).ok(),
-                        None => code.parse().ok(),
-                    };
-                    number.and_then(char::from_u32)
-                }),
-            };
-            ch.map(|c| (c, end))
-        });
-        match decoded {
-            Some((ch, end)) => {
-                out.push(ch);
-                rest = &rest[end + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]
@@ -154,7 +111,7 @@ mod tests {
             decode_entities("/a?x=1&amp;y=2&#38;z=3&#x26;w"),
             "/a?x=1&y=2&z=3&w"
         );
-        assert_eq!(decode_entities("&copy; & &amp"), "&copy; & &amp");
+        assert_eq!(decode_entities("&copy; & &amp"), "© & &amp");
         assert_eq!(decode_entities("é&amp;ü&"), "é&ü&");
     }
 

@@ -96,7 +96,7 @@ pub fn parse(body: &[u8], max_entries: usize) -> Sitemap {
                 let resolved = reference
                     .decode()
                     .ok()
-                    .and_then(|name| resolve_entity(&name));
+                    .map(|name| crate::text::html::decode_entities(&format!("&{name};")).into_owned());
                 push_text(field, &mut loc, &mut lastmod, resolved.as_deref());
             }
             Event::End(end) => {
@@ -146,24 +146,6 @@ fn entry(loc: &str, lastmod: &str) -> Option<SitemapEntry> {
     })
 }
 
-fn resolve_entity(name: &str) -> Option<String> {
-    let ch = match name {
-        "amp" => '&',
-        "lt" => '<',
-        "gt" => '>',
-        "quot" => '"',
-        "apos" => '\'',
-        _ => {
-            let code = name.strip_prefix('#')?;
-            let value = match code.strip_prefix(['x', 'X']) {
-                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                None => code.parse().ok()?,
-            };
-            char::from_u32(value)?
-        }
-    };
-    Some(ch.to_string())
-}
 
 #[cfg(test)]
 mod tests {

@@ -10,7 +10,7 @@
 use scraper::{ElementRef, Html, Node};
 
 use super::blocks::BlockSink;
-use super::language;
+use crate::text::language;
 use super::normalize::{normalize_code, normalize_whitespace, title_from_url};
 use super::{Block, BlockKind, Document};
 
@@ -461,5 +461,5 @@ fn detect_language(blocks: &[Block]) -> Option<String> {
             break;
         }
     }
-    language::detect(&prose)
+    language::detect_any(&prose).map(str::to_string)
 }

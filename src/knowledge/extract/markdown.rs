@@ -6,7 +6,7 @@
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
 use super::blocks::BlockSink;
-use super::language;
+use crate::text::language;
 use super::normalize::{normalize_code, normalize_whitespace};
 use super::{BlockKind, Document};
 
@@ -36,7 +36,7 @@ pub fn extract_markdown(markdown: &str) -> Document {
         .filter(|block| !matches!(block.kind, BlockKind::Code { .. }))
         .map(|block| block.text.as_str())
         .collect();
-    let language = language::detect(&prose.join("\n"));
+    let language = language::detect_any(&prose.join("\n")).map(str::to_string);
     Document {
         title,
         language,

@@ -10,7 +10,6 @@ mod blocks;
 mod boilerplate;
 mod charset;
 mod html;
-mod language;
 mod markdown;
 mod normalize;
 mod plain;

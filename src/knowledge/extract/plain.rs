@@ -2,14 +2,14 @@
 //! `pdf-extract` (pure Rust, on `lopdf`), which can panic on hostile files, so it runs under
 //! `catch_unwind` and a panic becomes [`ExtractError::PdfUnreadable`].
 
-use super::language;
+use crate::text::language;
 use super::normalize::normalize_whitespace;
 use super::{Block, BlockKind, Document, ExtractError};
 
 /// Extracts plain text: one paragraph per run of non-blank lines; no title.
 pub fn extract_text(text: &str) -> Document {
     let blocks = paragraphs(text);
-    let language = language::detect(text);
+    let language = language::detect_any(text).map(str::to_string);
     Document {
         title: None,
         language,

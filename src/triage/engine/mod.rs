@@ -467,7 +467,7 @@ impl ReplyJob<'_> {
             TriageError::Invalid("the conversation has no customer message".into())
         })?;
         let text = crate::triage::text::clean::clean(&raw).body;
-        let language = crate::triage::text::language::detect_language(&text).code;
+        let language = crate::text::language::detect(&text).code;
         let name = self
             .conversation
             .contact

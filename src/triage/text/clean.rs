@@ -15,6 +15,8 @@ use std::sync::LazyLock;
 use regex::{Captures, Regex};
 use serde::Serialize;
 
+use crate::text::html::decode_entities;
+
 /// A message after cleaning.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Cleaned {
@@ -35,7 +37,7 @@ pub fn clean(text: &str) -> Cleaned {
         quoted_removed |= had_blockquote;
         plain
     } else {
-        decode_entities(&text)
+        decode_entities(&text).into_owned()
     };
     let text = normalize_spaces(&text);
     let lines: Vec<String> = text.lines().map(|l| l.trim_end().to_string()).collect();
@@ -84,8 +86,6 @@ static BLOCK_TAG: LazyLock<Regex> = LazyLock::new(|| {
 });
 static ANY_TAG: LazyLock<Regex> =
     LazyLock::new(|| re(r"</?[a-zA-Z][a-zA-Z0-9:-]*(?:\s[^<>]*)?/?>|<![^<>]*>"));
-static ENTITY: LazyLock<Regex> =
-    LazyLock::new(|| re(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,8});"));
 
 fn looks_like_html(text: &str) -> bool {
     HTML_HINT.is_match(text)
@@ -109,95 +109,6 @@ fn html_to_text(html: &str) -> (String, bool) {
     let text = decode_entities(&text);
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
     (lines.join("\n"), quoted)
-}
-
-/// Decodes numeric and the common named character references; unknown ones stay as written.
-fn decode_entities(text: &str) -> String {
-    if !text.contains('&') {
-        return text.to_string();
-    }
-    ENTITY
-        .replace_all(text, |c: &Captures| {
-            let name = &c[1];
-            let decoded = if let Some(hex) = name.strip_prefix("#x").or(name.strip_prefix("#X")) {
-                u32::from_str_radix(hex, 16).ok().and_then(char::from_u32)
-            } else if let Some(dec) = name.strip_prefix('#') {
-                dec.parse::<u32>().ok().and_then(char::from_u32)
-            } else {
-                named_entity(name)
-            };
-            match decoded {
-                Some(ch) if !ch.is_control() || ch == '\n' || ch == '\t' => ch.to_string(),
-                Some(_) => String::new(),
-                None => c[0].to_string(),
-            }
-        })
-        .into_owned()
-}
-
-fn named_entity(name: &str) -> Option<char> {
-    let ch = match name {
-        "amp" => '&',
-        "lt" => '<',
-        "gt" => '>',
-        "quot" => '"',
-        "apos" => '\'',
-        "nbsp" => ' ',
-        "euro" => '€',
-        "pound" => '£',
-        "copy" => '©',
-        "reg" => '®',
-        "trade" => '™',
-        "hellip" => '…',
-        "mdash" => '—',
-        "ndash" => '–',
-        "lsquo" => '‘',
-        "rsquo" => '’',
-        "ldquo" => '“',
-        "rdquo" => '”',
-        "laquo" => '«',
-        "raquo" => '»',
-        "bull" => '•',
-        "middot" => '·',
-        "szlig" => 'ß',
-        "auml" => 'ä',
-        "ouml" => 'ö',
-        "uuml" => 'ü',
-        "Auml" => 'Ä',
-        "Ouml" => 'Ö',
-        "Uuml" => 'Ü',
-        "aacute" => 'á',
-        "eacute" => 'é',
-        "iacute" => 'í',
-        "oacute" => 'ó',
-        "uacute" => 'ú',
-        "Eacute" => 'É',
-        "agrave" => 'à',
-        "egrave" => 'è',
-        "igrave" => 'ì',
-        "ograve" => 'ò',
-        "ugrave" => 'ù',
-        "acirc" => 'â',
-        "ecirc" => 'ê',
-        "icirc" => 'î',
-        "ocirc" => 'ô',
-        "ucirc" => 'û',
-        "atilde" => 'ã',
-        "otilde" => 'õ',
-        "ntilde" => 'ñ',
-        "Ntilde" => 'Ñ',
-        "ccedil" => 'ç',
-        "Ccedil" => 'Ç',
-        "euml" => 'ë',
-        "iuml" => 'ï',
-        "iexcl" => '¡',
-        "iquest" => '¿',
-        "ordf" => 'ª',
-        "ordm" => 'º',
-        "deg" => '°',
-        _ => return None,
-    };
-    Some(ch)
 }
 
 /// No-break and odd spaces become spaces; zero-width characters and other controls go.
@@ -557,14 +468,6 @@ mod tests {
             "https://x.com/p?id=3"
         );
         assert_eq!(clean_url("https://x.com/p?utm_source=a"), "https://x.com/p");
-    }
-
-    #[test]
-    fn entities_decode() {
-        assert_eq!(
-            decode_entities("a &amp; b &#233; &#x263A; &bogus;"),
-            "a & b é ☺ &bogus;"
-        );
     }
 
     #[test]

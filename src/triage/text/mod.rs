@@ -5,7 +5,6 @@
 
 pub mod clean;
 pub mod extract;
-pub mod language;
 pub mod sentiment;
 pub mod summary;
 
@@ -13,7 +12,7 @@ use serde::Serialize;
 
 use self::clean::{Cleaned, clean};
 use self::extract::{ExtractInput, Extracted, extract};
-use self::language::{Language, detect_language};
+use crate::text::language::{Language, detect as detect_language};
 use self::sentiment::{Sentiment, Urgency, sentiment, urgency};
 use self::summary::summarize;
 use crate::contract::job::Lead;

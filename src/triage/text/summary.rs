@@ -13,6 +13,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::text::sentences::{self, NextWord};
+
 /// Longest summary, in characters, ellipsis included.
 pub const MAX_SUMMARY_CHARS: usize = 160;
 
@@ -110,8 +112,8 @@ fn best_sentence(candidates: &[String], subject: Option<&str>) -> Option<String>
     best.map(|(_, i)| candidates[i].clone())
 }
 
-/// Splits text into sentences: blank lines and short lines end one, so do `.`, `!`, `?` and `…`
-/// before a capital, digit or the end, except after a known abbreviation or an initial.
+/// Splits a lead into sentences: blank lines and short lines end one, and inside a line the
+/// shared splitter cuts where a capitalised word follows (`text::sentences`).
 pub fn split_sentences(text: &str) -> Vec<String> {
     let mut segments: Vec<String> = Vec::new();
     let mut current = String::new();
@@ -142,80 +144,12 @@ pub fn split_sentences(text: &str) -> Vec<String> {
     }
     segments
         .iter()
-        .flat_map(|s| split_segment(s))
+        .flat_map(|s| sentences::split(s, NextWord::Capitalised))
         .filter(|s| s.chars().any(char::is_alphanumeric))
+        .map(str::to_string)
         .collect()
 }
 
-fn split_segment(segment: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let chars: Vec<(usize, char)> = segment.char_indices().collect();
-    let mut start = 0;
-    let mut i = 0;
-    while i < chars.len() {
-        let (pos, c) = chars[i];
-        if matches!(c, '.' | '!' | '?' | '…' | '。') {
-            // take the whole run of terminals ("?!", "...") and closing quotes
-            let mut j = i + 1;
-            while j < chars.len()
-                && matches!(
-                    chars[j].1,
-                    '.' | '!' | '?' | '…' | '"' | '\'' | ')' | '»' | '”'
-                )
-            {
-                j += 1;
-            }
-            let end = chars.get(j).map_or(segment.len(), |&(p, _)| p);
-            let followed_by_space = chars.get(j).is_none_or(|&(_, n)| n.is_whitespace());
-            let next_start = chars[j..]
-                .iter()
-                .find(|(_, n)| !n.is_whitespace())
-                .map(|&(_, n)| n);
-            let next_ok = next_start.is_none_or(|n| {
-                n.is_uppercase()
-                    || n.is_ascii_digit()
-                    || matches!(n, '"' | '¿' | '¡' | '«' | '(' | '“')
-            });
-            let abbreviation = c == '.' && j == i + 1 && is_abbreviation(&segment[start..pos]);
-            if followed_by_space && next_ok && !abbreviation {
-                out.push(segment[start..end].trim().to_string());
-                start = end;
-            }
-            i = j;
-            continue;
-        }
-        i += 1;
-    }
-    let rest = segment[start..].trim();
-    if !rest.is_empty() {
-        out.push(rest.to_string());
-    }
-    out.retain(|s| !s.is_empty());
-    out
-}
-
-/// True when the word right before a `.` at the end of `before` is an abbreviation or initial.
-fn is_abbreviation(before: &str) -> bool {
-    let word = before
-        .rsplit(|c: char| c.is_whitespace() || c == '(')
-        .next()
-        .unwrap_or("");
-    let lower = word.to_lowercase();
-    let letters = word.chars().filter(|c| c.is_alphabetic()).count();
-    // initials ("J."), dotted abbreviations ("z.B", "e.g")
-    (letters == 1 && word.chars().count() <= 2)
-        || lower.contains('.')
-        || ABBREVIATIONS.contains(&lower.as_str())
-}
-
-const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "approx", "inc", "ltd", "co",
-    "corp", "no", "nr", "tel", "fax", "ca", "bzw", "usw", "inkl", "evtl", "ggf", "sog", "vgl",
-    "str", "abs", "geb", "hr", "fr", "sra", "srta", "dña", "ud", "uds", "pág", "núm", "av",
-    "aprox", "mme", "mlle", "env", "cf", "dhr", "mevr", "bijv", "enz", "ong", "sig", "sigg",
-    "dott", "ing", "avv", "ecc", "pag", "sto", "exmo", "exma", "jan", "feb", "mar", "apr", "jun",
-    "jul", "aug", "sep", "sept", "oct", "okt", "nov", "dec", "dez", "dic", "déc",
-];
 
 static BULLET: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s*(?:[-*•·–]|\d{1,2}[.)])\s+").expect("static regex"));
@@ -387,9 +321,9 @@ fn is_filler(sentence: &str) -> bool {
 
 /// Lower-case words of three letters or more that are not function words.
 fn content_words(text: &str) -> Vec<String> {
-    super::language::word_tokens(text)
+    crate::text::language::word_tokens(text)
         .into_iter()
-        .filter(|w| w.chars().count() >= 3 && !super::language::is_function_word(w))
+        .filter(|w| w.chars().count() >= 3 && !crate::text::language::is_function_word(w))
         .collect()
 }
 

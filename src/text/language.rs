@@ -1,9 +1,14 @@
-//! Language of a lead as an ISO 639-1 code with a confidence: whatlang's trigram model restricted
-//! to an allow-list (by default en, de, es, fr, nl, it, pt), plus stop-word and greeting cues
-//! that decide short texts ("Hallo!", "Gracias") where trigrams have too little to go on.
-//! `und` when nothing is reliable.
+//! Language of a text as an ISO 639-1 code, written once for every layer, over whatlang's
+//! trigram model (pure Rust).
+//!
+//! - [`detect_among`] (leads): trigrams restricted to an allow-list (by default en, de, es, fr,
+//!   nl, it, pt), plus stop-word and greeting cues that decide short texts ("Hallo!",
+//!   "Gracias") where trigrams have too little to go on; `und` when nothing is reliable.
+//! - [`detect_any`] (pages): every language whatlang knows, `None` when unreliable.
+//! - [`from_declared_tag`]: a declared tag (`<html lang="de-AT">`) reduced to its code.
 
 use serde::Serialize;
+use whatlang::Lang;
 
 /// The languages detected unless the caller gives its own allow-list.
 pub const DEFAULT_LANGUAGES: [&str; 7] = ["en", "de", "es", "fr", "nl", "it", "pt"];
@@ -29,21 +34,50 @@ impl Language {
     }
 }
 
-/// Detects the language of `text` among [`DEFAULT_LANGUAGES`].
-pub fn detect_language(text: &str) -> Language {
-    detect_language_among(text, &DEFAULT_LANGUAGES)
+/// whatlang reads the whole input; a few kilobytes are plenty and keep big inputs cheap.
+fn sample(text: &str) -> &str {
+    &text[..text.floor_char_boundary(4096)]
 }
 
-/// Detects the language of `text` among `allow` (ISO 639-1 codes; unknown codes are ignored,
+/// `"de-AT"`, `"EN_us"`, `"pt"` become `"de"`, `"en"`, `"pt"`; anything else is `None`.
+pub fn from_declared_tag(tag: &str) -> Option<String> {
+    let primary = tag.trim().split(['-', '_']).next().unwrap_or_default();
+    let is_two_letters = primary.len() == 2 && primary.chars().all(|c| c.is_ascii_alphabetic());
+    is_two_letters.then(|| primary.to_ascii_lowercase())
+}
+
+/// The language of a page's prose among every language whatlang knows; `None` when the text is
+/// too short (under three words) or the guess unreliable.
+pub fn detect_any(text: &str) -> Option<&'static str> {
+    let sample = sample(text);
+    if sample.split_whitespace().count() < 3 {
+        return None;
+    }
+    let info = whatlang::detect(sample)?;
+    if info.confidence() < 0.3 {
+        return None;
+    }
+    TABLE
+        .iter()
+        .find(|(_, lang)| *lang == info.lang())
+        .map(|(code, _)| *code)
+}
+
+/// Detects the language of a lead among [`DEFAULT_LANGUAGES`].
+pub fn detect(text: &str) -> Language {
+    detect_among(text, &DEFAULT_LANGUAGES)
+}
+
+/// Detects the language of a lead among `allow` (ISO 639-1 codes; unknown codes are ignored,
 /// an empty or all-unknown list means the default list).
-pub fn detect_language_among(text: &str, allow: &[&str]) -> Language {
-    let mut langs: Vec<(&'static str, whatlang::Lang)> =
+pub fn detect_among(text: &str, allow: &[&str]) -> Language {
+    let mut langs: Vec<(&'static str, Lang)> =
         allow.iter().filter_map(|code| lookup(code)).collect();
     langs.dedup();
     if langs.is_empty() {
         langs = DEFAULT_LANGUAGES.iter().filter_map(|c| lookup(c)).collect();
     }
-    let sample = &text[..text.floor_char_boundary(4096)];
+    let sample = sample(text);
     let words = word_tokens(sample);
     if words.is_empty() {
         return Language::undetermined();
@@ -92,40 +126,85 @@ fn round2(x: f64) -> f32 {
     ((x.clamp(0.0, 1.0) * 100.0).round() / 100.0) as f32
 }
 
-/// The supported codes: ISO 639-1 to whatlang's ISO 639-3 languages.
-fn lookup(code: &str) -> Option<(&'static str, whatlang::Lang)> {
-    use whatlang::Lang;
-    const TABLE: &[(&str, Lang)] = &[
-        ("en", Lang::Eng),
-        ("de", Lang::Deu),
-        ("es", Lang::Spa),
-        ("fr", Lang::Fra),
-        ("nl", Lang::Nld),
-        ("it", Lang::Ita),
-        ("pt", Lang::Por),
-        ("da", Lang::Dan),
-        ("sv", Lang::Swe),
-        ("nb", Lang::Nob),
-        ("fi", Lang::Fin),
-        ("pl", Lang::Pol),
-        ("cs", Lang::Ces),
-        ("sk", Lang::Slk),
-        ("hu", Lang::Hun),
-        ("ro", Lang::Ron),
-        ("ca", Lang::Cat),
-        ("tr", Lang::Tur),
-        ("ru", Lang::Rus),
-        ("uk", Lang::Ukr),
-        ("el", Lang::Ell),
-        ("ar", Lang::Ara),
-        ("he", Lang::Heb),
-        ("ja", Lang::Jpn),
-        ("zh", Lang::Cmn),
-        ("ko", Lang::Kor),
-        ("hi", Lang::Hin),
-    ];
+/// ISO 639-1 codes to whatlang's ISO 639-3 languages: the languages the worker can tell.
+/// whatlang may add languages in a minor release; they stay undetected until listed here.
+const TABLE: &[(&str, Lang)] = &[
+    ("eo", Lang::Epo),
+    ("en", Lang::Eng),
+    ("ru", Lang::Rus),
+    ("zh", Lang::Cmn),
+    ("es", Lang::Spa),
+    ("pt", Lang::Por),
+    ("it", Lang::Ita),
+    ("bn", Lang::Ben),
+    ("fr", Lang::Fra),
+    ("de", Lang::Deu),
+    ("uk", Lang::Ukr),
+    ("ka", Lang::Kat),
+    ("ar", Lang::Ara),
+    ("hi", Lang::Hin),
+    ("ja", Lang::Jpn),
+    ("he", Lang::Heb),
+    ("yi", Lang::Yid),
+    ("pl", Lang::Pol),
+    ("am", Lang::Amh),
+    ("jv", Lang::Jav),
+    ("ko", Lang::Kor),
+    ("nb", Lang::Nob),
+    ("da", Lang::Dan),
+    ("sv", Lang::Swe),
+    ("fi", Lang::Fin),
+    ("tr", Lang::Tur),
+    ("nl", Lang::Nld),
+    ("hu", Lang::Hun),
+    ("cs", Lang::Ces),
+    ("el", Lang::Ell),
+    ("bg", Lang::Bul),
+    ("be", Lang::Bel),
+    ("mr", Lang::Mar),
+    ("kn", Lang::Kan),
+    ("ro", Lang::Ron),
+    ("sl", Lang::Slv),
+    ("hr", Lang::Hrv),
+    ("sr", Lang::Srp),
+    ("mk", Lang::Mkd),
+    ("lt", Lang::Lit),
+    ("lv", Lang::Lav),
+    ("et", Lang::Est),
+    ("ta", Lang::Tam),
+    ("vi", Lang::Vie),
+    ("ur", Lang::Urd),
+    ("th", Lang::Tha),
+    ("gu", Lang::Guj),
+    ("uz", Lang::Uzb),
+    ("pa", Lang::Pan),
+    ("az", Lang::Aze),
+    ("id", Lang::Ind),
+    ("te", Lang::Tel),
+    ("fa", Lang::Pes),
+    ("ml", Lang::Mal),
+    ("or", Lang::Ori),
+    ("my", Lang::Mya),
+    ("ne", Lang::Nep),
+    ("si", Lang::Sin),
+    ("km", Lang::Khm),
+    ("tk", Lang::Tuk),
+    ("ak", Lang::Aka),
+    ("zu", Lang::Zul),
+    ("sn", Lang::Sna),
+    ("af", Lang::Afr),
+    ("la", Lang::Lat),
+    ("sk", Lang::Slk),
+    ("ca", Lang::Cat),
+    ("tl", Lang::Tgl),
+    ("hy", Lang::Hye),
+    ("cy", Lang::Cym),
+];
+
+/// The supported code for `code` (any case, surrounding space ignored).
+fn lookup(code: &str) -> Option<(&'static str, Lang)> {
     let code = code.trim().to_ascii_lowercase();
-    TABLE.iter().find(|(c, _)| *c == code).map(|&(c, l)| (c, l))
+    TABLE.iter().find(|(c, _)| *c == code).copied()
 }
 
 /// Short, frequent words and greetings that are (mostly) specific to one language.
@@ -326,7 +405,7 @@ fn cue_words(code: &str) -> &'static [&'static str] {
 /// when it is among their cues (e.g. "de", "la"), except to break a tie later.
 fn cue_scores(
     words: &[String],
-    langs: &[(&'static str, whatlang::Lang)],
+    langs: &[(&'static str, Lang)],
 ) -> Vec<(&'static str, u32)> {
     let mut scores: Vec<(&'static str, u32)> = langs.iter().map(|l| (l.0, 0)).collect();
     for word in words {
@@ -376,10 +455,22 @@ mod tests {
 
     #[test]
     fn short_greetings() {
-        assert_eq!(detect_language("Hallo, danke!").code, "de");
-        assert_eq!(detect_language("Muchas gracias").code, "es");
-        assert_eq!(detect_language("").code, "und");
-        assert_eq!(detect_language("1234 !!!").code, "und");
+        assert_eq!(detect("Hallo, danke!").code, "de");
+        assert_eq!(detect("Muchas gracias").code, "es");
+        assert_eq!(detect("").code, "und");
+        assert_eq!(detect("1234 !!!").code, "und");
+    }
+
+    #[test]
+    fn pages_and_declared_tags() {
+        assert_eq!(from_declared_tag("de-AT").as_deref(), Some("de"));
+        assert_eq!(from_declared_tag("EN_us").as_deref(), Some("en"));
+        assert_eq!(from_declared_tag("deu"), None);
+        assert_eq!(
+            detect_any("Wir liefern Ihre Pakete schnell und zuverlässig in ganz Deutschland."),
+            Some("de")
+        );
+        assert_eq!(detect_any("two words"), None);
     }
 
     #[test]
@@ -390,7 +481,7 @@ mod tests {
             "Can I change my plan later?",
             "Where can I find my invoices?",
         ] {
-            assert_eq!(detect_language(q).code, "en", "{q}");
+            assert_eq!(detect(q).code, "en", "{q}");
         }
     }
 }

@@ -10,6 +10,8 @@ pub async fn run(config: &Config, args: &EvalArgs, json_out: bool) -> Result<(),
         repeat: args.repeat,
         predictions: args.predictions.clone(),
         split: args.split,
+        engine: args.engine,
+        limit: args.limit,
     };
     crate::eval::run(config, args.task, &args.data, &options, json_out).await?;
     Ok(())

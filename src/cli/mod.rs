@@ -185,6 +185,13 @@ pub struct EvalArgs {
     /// eval triage: which part of the corpus runs (report the test part; develop on dev)
     #[arg(long, value_enum, default_value_t = crate::eval::triage::Split::Test)]
     pub split: crate::eval::triage::Split,
+    /// eval triage: the engine every tenant gets (`openai` needs an OpenAI-compatible server:
+    /// `OPENAI_BASE_URL`, `OPENAI_MODEL`)
+    #[arg(long, value_enum, default_value_t = crate::eval::triage::EngineChoice::Local)]
+    pub engine: crate::eval::triage::EngineChoice,
+    /// eval triage: only the first N leads of the split (in corpus order), for slow engines
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
 }
 
 /// How a command failed; `main` maps it to the exit code.

@@ -63,6 +63,10 @@ pub struct Options {
     pub predictions: Option<PathBuf>,
     /// `eval triage`: which part of the corpus runs.
     pub split: triage::Split,
+    /// `eval triage`: the engine every tenant gets.
+    pub engine: triage::EngineChoice,
+    /// `eval triage`: only the first N leads of the split.
+    pub limit: Option<usize>,
 }
 
 /// Runs `eval TASK --data PATH` and prints its table (or JSON).
@@ -92,7 +96,16 @@ pub async fn run(
         Task::Summarize => summarize_task(data)?,
         Task::Retrieval => retrieval_task(config, data).await?,
         Task::Triage => {
-            let report = triage::evaluate(config, data, options.split).await?;
+            let report = triage::evaluate(
+                config,
+                data,
+                &triage::Run {
+                    split: options.split,
+                    engine: options.engine,
+                    limit: options.limit,
+                },
+            )
+            .await?;
             Report {
                 table: triage::table(&report),
                 json: serde_json::json!({"task": "triage", "report": report}),

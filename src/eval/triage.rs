@@ -18,7 +18,7 @@ use serde_json::Value;
 use super::EvalError;
 use crate::config::Config;
 use crate::contract::job::Lead;
-use crate::contract::tenant::TenantSettings;
+use crate::contract::tenant::{Provider, TenantSettings};
 use crate::triage::engine::LeadJob;
 
 /// Which part of the corpus runs.
@@ -43,11 +43,50 @@ impl Split {
     }
 }
 
+/// The engine every tenant of the corpus gets for the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineChoice {
+    /// The local engine (the tenants' own settings say so)
+    Local,
+    /// The OpenAI-compatible engine on the configured server, local answers as fallback
+    Openai,
+}
+
+/// What runs: which split, through which engine, how many leads.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    pub split: Split,
+    pub engine: EngineChoice,
+    /// Only the first N leads of the split (corpus order).
+    pub limit: Option<usize>,
+}
+
+/// The provider's side of a run, per lead (all zero for the local engine).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ProviderFigures {
+    /// Calls to the provider per lead.
+    pub calls_per_lead: f64,
+    pub prompt_tokens_per_lead: f64,
+    pub completion_tokens_per_lead: f64,
+    /// Per task: share of leads whose first answer was schema-valid and grounded.
+    pub first_answer_valid: BTreeMap<String, f64>,
+    /// Per task: share of leads whose first answer needed a correction.
+    pub repair_rate: BTreeMap<String, f64>,
+    /// Per task: share of leads where the local answer stood (invalid twice, provider error).
+    pub fallback_rate: BTreeMap<String, f64>,
+    /// Seconds per lead, median and 95th percentile.
+    pub latency_p50: f64,
+    pub latency_p95: f64,
+}
+
 /// One labelled lead.
 #[derive(Debug, Clone, Deserialize)]
 struct Labelled {
     split: String,
     tenant_id: String,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    created_at: Option<time::OffsetDateTime>,
     lead: Lead,
     labels: Labels,
 }
@@ -73,6 +112,15 @@ struct Answer {
     needs_human: bool,
     language: String,
     fields: BTreeMap<&'static str, Option<String>>,
+    /// Fields whose value grounding dropped (not found in the lead).
+    dropped: Vec<String>,
+    calls: u64,
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    /// Tasks whose first answer needed a correction, and tasks whose local answer stood.
+    repairs: Vec<String>,
+    fallbacks: Vec<String>,
+    seconds: f64,
 }
 
 /// The scored fields.
@@ -98,6 +146,9 @@ pub struct Scores {
     pub field_exact: BTreeMap<String, f64>,
     /// Values given that the labels do not have (invented or wrong), per field.
     pub field_wrong: BTreeMap<String, usize>,
+    /// Values the engine extracted that grounding dropped because the lead does not contain
+    /// them, per field (every extracted field, not only the scored ones).
+    pub grounding_dropped: BTreeMap<String, usize>,
 }
 
 /// The whole report.
@@ -110,18 +161,34 @@ pub struct TriageReport {
     /// tenant -> gold category -> predicted category -> count
     pub confusion: BTreeMap<String, BTreeMap<String, BTreeMap<String, usize>>>,
     pub seconds: f64,
+    pub engine: EngineChoice,
+    pub provider: ProviderFigures,
 }
 
 /// Reads the corpus, runs the chosen split through each tenant's engine and scores it.
-pub async fn evaluate(
-    config: &Config,
-    data: &Path,
-    split: Split,
-) -> Result<TriageReport, EvalError> {
-    let tenants = read_tenants(&data.join("tenants"))?;
+pub async fn evaluate(config: &Config, data: &Path, run: &Run) -> Result<TriageReport, EvalError> {
+    let split = run.split;
+    let mut tenants = read_tenants(&data.join("tenants"))?;
+    if run.engine == EngineChoice::Openai
+        && (config.openai.base_url.is_none() || config.openai.model.is_none())
+    {
+        return Err(EvalError::Input(
+            "--engine openai needs an OpenAI-compatible server: set OPENAI_BASE_URL and OPENAI_MODEL (scripts/model-server.sh start prints them)".into(),
+        ));
+    }
+    for settings in tenants.values_mut() {
+        let mut changed = (**settings).clone();
+        changed.ai.external = run.engine == EngineChoice::Openai;
+        changed.ai.provider = match run.engine {
+            EngineChoice::Openai => Provider::Openai,
+            EngineChoice::Local => Provider::Local,
+        };
+        *settings = Arc::new(changed);
+    }
     let leads: Vec<Labelled> = read_leads(&data.join("leads"))?
         .into_iter()
         .filter(|l| split.takes(&l.split))
+        .take(run.limit.unwrap_or(usize::MAX))
         .collect();
     if leads.is_empty() {
         return Err(EvalError::Data(format!(
@@ -147,20 +214,26 @@ pub async fn evaluate(
             let tenant = tenants[&labelled.tenant_id].clone();
             let engines = &engines;
             async move {
-                let engine = engines.for_tenant(&tenant);
-                let triaged = engine
+                let lead_started = std::time::Instant::now();
+                let triaged = engines
                     .process_lead(&LeadJob {
                         job_id: &labelled.lead.id,
+                        received_at: labelled.created_at,
                         tenant: &tenant,
                         lead: &labelled.lead,
                         suggest_reply: false,
                     })
                     .await
                     .map_err(|e| EvalError::Failed(format!("lead {}: {e}", labelled.lead.id)))?;
-                Ok(answer_of(&triaged.result))
+                let mut answer = answer_of(&triaged.result);
+                answer.seconds = lead_started.elapsed().as_secs_f64();
+                Ok(answer)
             }
         })
-        .buffered(16)
+        .buffered(match run.engine {
+            EngineChoice::Local => 16,
+            EngineChoice::Openai => 2,
+        })
         .collect()
         .await;
     let answers: Vec<Answer> = answers.into_iter().collect::<Result<_, _>>()?;
@@ -200,7 +273,46 @@ pub async fn evaluate(
             .collect(),
         confusion,
         seconds,
+        engine: run.engine,
+        provider: provider_figures(&answers),
     })
+}
+
+fn provider_figures(answers: &[Answer]) -> ProviderFigures {
+    let n = answers.len().max(1) as f64;
+    let mean = |f: &dyn Fn(&Answer) -> f64| answers.iter().map(f).sum::<f64>() / n;
+    let mut first_answer_valid = BTreeMap::new();
+    let mut repair_rate = BTreeMap::new();
+    let mut fallback_rate = BTreeMap::new();
+    for task in ["classify", "extract", "summarize", "route"] {
+        let share = |f: &dyn Fn(&Answer) -> bool| answers.iter().filter(|a| f(a)).count() as f64 / n;
+        let repaired = share(&|a| a.repairs.iter().any(|t| t == task));
+        let fell_back = share(&|a| a.fallbacks.iter().any(|t| t == task));
+        repair_rate.insert(task.to_owned(), repaired);
+        fallback_rate.insert(task.to_owned(), fell_back);
+        first_answer_valid.insert(
+            task.to_owned(),
+            share(&|a| a.calls > 0 && !a.repairs.iter().any(|t| t == task) && !a.fallbacks.iter().any(|t| t == task)),
+        );
+    }
+    let mut latencies: Vec<f64> = answers.iter().map(|a| a.seconds).collect();
+    latencies.sort_by(f64::total_cmp);
+    let quantile = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    ProviderFigures {
+        calls_per_lead: mean(&|a| a.calls as f64),
+        prompt_tokens_per_lead: mean(&|a| a.prompt_tokens as f64),
+        completion_tokens_per_lead: mean(&|a| a.completion_tokens as f64),
+        first_answer_valid,
+        repair_rate,
+        fallback_rate,
+        latency_p50: quantile(0.5),
+        latency_p95: quantile(0.95),
+    }
 }
 
 fn read_tenants(dir: &Path) -> Result<BTreeMap<String, Arc<TenantSettings>>, EvalError> {
@@ -260,6 +372,29 @@ fn answer_of(result: &Value) -> Answer {
         needs_human: result["route"]["needs_human"].as_bool().unwrap_or(false),
         language: text(&result["language"]).unwrap_or_default(),
         fields: FIELDS.iter().map(|f| (*f, text(&extracted[*f]))).collect(),
+        dropped: result["grounding"]["dropped"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| text(&d["field"]))
+            .collect(),
+        calls: result["usage"]["calls"].as_u64().unwrap_or(0),
+        prompt_tokens: result["usage"]["prompt_tokens"].as_u64().unwrap_or(0),
+        completion_tokens: result["usage"]["completion_tokens"].as_u64().unwrap_or(0),
+        repairs: result["usage"]["repairs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(text)
+            .collect(),
+        fallbacks: result["fallbacks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["used"] == "local")
+            .filter_map(|f| text(&f["task"]))
+            .collect(),
+        seconds: 0.0,
     }
 }
 
@@ -361,6 +496,12 @@ fn score(pairs: &[(&Labelled, &Answer)]) -> Scores {
         field_exact.insert(field.to_owned(), ratio(right, n));
         field_wrong.insert(field.to_owned(), wrong);
     }
+    let mut grounding_dropped = BTreeMap::new();
+    for (_, a) in pairs {
+        for field in &a.dropped {
+            *grounding_dropped.entry(field.clone()).or_insert(0) += 1;
+        }
+    }
     Scores {
         leads: n,
         category_accuracy: ratio(category_right, n),
@@ -386,6 +527,7 @@ fn score(pairs: &[(&Labelled, &Answer)]) -> Scores {
         accuracy_when_confident: ratio(confident_right, confident.len()),
         field_exact,
         field_wrong,
+        grounding_dropped,
     }
 }
 
@@ -424,6 +566,38 @@ pub fn table(report: &TriageReport) -> String {
     for (language, s) in &report.by_language {
         row(&format!("language {language}"), s);
     }
+    if report.engine == EngineChoice::Openai {
+        let p = &report.provider;
+        out.push_str(&format!(
+            "\nprovider: {:.1} calls, {:.0} prompt and {:.0} completion tokens per lead; latency p50 {:.1}s, p95 {:.1}s\n",
+            p.calls_per_lead, p.prompt_tokens_per_lead, p.completion_tokens_per_lead, p.latency_p50, p.latency_p95
+        ));
+        out.push_str("| task | first answer valid | repaired | local answer stood |\n|---|---|---|---|\n");
+        for (task, valid) in &p.first_answer_valid {
+            out.push_str(&format!(
+                "| {task} | {valid:.3} | {:.3} | {:.3} |\n",
+                p.repair_rate.get(task).copied().unwrap_or(0.0),
+                p.fallback_rate.get(task).copied().unwrap_or(0.0)
+            ));
+        }
+    }
+    let dropped = &report.overall.grounding_dropped;
+    out.push_str(&format!(
+        "\nextracted values not found in the lead (dropped by grounding): {}{}\n",
+        dropped.values().sum::<usize>(),
+        if dropped.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({})",
+                dropped
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    ));
     for (tenant, matrix) in &report.confusion {
         out.push_str(&format!(
             "\nconfusion, {tenant} (rows gold, columns predicted):\n"

@@ -21,10 +21,11 @@ impl TriageHandler {
         job: &LeadProcess,
     ) -> Result<Output, JobError> {
         let tenant = context.tenant_settings()?;
-        let engine = self.engines.for_tenant(&tenant);
-        let triaged = engine
+        let triaged = self
+            .engines
             .process_lead(&LeadJob {
                 job_id: &context.job.id,
+                received_at: context.job.created_at,
                 tenant: &tenant,
                 lead: &job.lead,
                 suggest_reply: job.suggest_reply.unwrap_or(false),
@@ -43,8 +44,8 @@ impl TriageHandler {
         job: &ReplySuggest,
     ) -> Result<Output, JobError> {
         let tenant = context.tenant_settings()?;
-        let engine = self.engines.for_tenant(&tenant);
-        let triaged = engine
+        let triaged = self
+            .engines
             .suggest_reply(&ReplyJob {
                 job_id: &context.job.id,
                 tenant: &tenant,

@@ -7,11 +7,13 @@
 //! - `engine`: the engines behind one trait (`LocalEngine`, the OpenAI-compatible
 //!   `provider::OpenAiEngine`) and the provider prompts.
 //! - `route`, `reply`: routing rules, replies composed from retrieved passages.
+//! - `grounding`: every answer checked against the lead before it is stored or published.
 //!
 //! Owns: what a lead means for the tenant. Must not know: queues, the job store or the runtime;
 //! providers are reached only through `privacy::gate`.
 
 pub mod engine;
+pub mod grounding;
 pub mod learn;
 pub mod reply;
 pub mod route;

@@ -100,6 +100,16 @@ pub fn route(tenant: &TenantSettings, signals: &Signals<'_>) -> RouteDecision {
         needs_human = true;
         reasons.push("flagged as spam but confidently categorised".into());
     }
+    if !signals.is_spam
+        && signals.category.is_some_and(|c| c.eq_ignore_ascii_case("spam"))
+        && signals.spam_score < 0.35
+    {
+        needs_human = true;
+        reasons.push(format!(
+            "categorised as spam but the spam detector scores it {:.2}",
+            signals.spam_score
+        ));
+    }
     // By construction the destination is a configured one; checked again so no change above
     // can ever break it.
     let destination = if tenant.destinations().contains(&destination.as_str()) {

@@ -18,6 +18,7 @@ use crate::contract::tenant::TenantSettings;
 use crate::knowledge::service::{Knowledge, KnowledgeError};
 use crate::models::{EmbedError, Embedder, LocalMiniLm};
 use crate::privacy::redact::Redactor;
+use crate::triage::grounding;
 use crate::triage::learn::classify::{CategoryConfig, CategoryModel, Example, Prediction};
 use crate::triage::learn::spam::{SpamConfig, SpamDetector, SpamExample, SpamInput, SpamVerdict};
 use crate::triage::reply::{Reply, compose};
@@ -51,6 +52,9 @@ impl TriageError {
 /// A lead to process.
 pub struct LeadJob<'a> {
     pub job_id: &'a str,
+    /// When the job was created (its envelope's `created_at`): relative dates in the lead
+    /// ("tomorrow") are read against it.
+    pub received_at: Option<time::OffsetDateTime>,
     pub tenant: &'a Arc<TenantSettings>,
     pub lead: &'a Lead,
     pub suggest_reply: bool,
@@ -582,11 +586,35 @@ impl Engines {
         }
     }
 
-    /// The engine for this tenant.
-    pub fn for_tenant(&self, tenant: &TenantSettings) -> Arc<dyn TriageEngine> {
+    /// The engine for this tenant (private: every lead goes through [`Engines::process_lead`],
+    /// so none escapes grounding).
+    fn for_tenant(&self, tenant: &TenantSettings) -> Arc<dyn TriageEngine> {
         match &self.provider {
             Some(provider) if self.gate.allows(tenant) => provider.clone(),
             Some(_) | None => self.local.clone(),
         }
+    }
+
+    /// A lead through its tenant's engine, grounded: every extracted value the lead does not
+    /// contain is dropped, with the reason in the result's `grounding` block.
+    pub async fn process_lead(&self, job: &LeadJob<'_>) -> Result<Triaged, TriageError> {
+        let engine = self.for_tenant(job.tenant);
+        let mut triaged = engine.process_lead(job).await?;
+        let evidence = grounding::Evidence::of(job.lead, job.received_at);
+        for dropped in grounding::ground_lead(&mut triaged.result, &evidence) {
+            metrics::counter!(
+                "jambo_grounding_dropped_total",
+                "engine" => engine.name(),
+                "field" => dropped.field,
+                "source" => dropped.source,
+            )
+            .increment(1);
+        }
+        Ok(triaged)
+    }
+
+    /// A conversation through its tenant's engine.
+    pub async fn suggest_reply(&self, job: &ReplyJob<'_>) -> Result<Triaged, TriageError> {
+        self.for_tenant(job.tenant).suggest_reply(job).await
     }
 }

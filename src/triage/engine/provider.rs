@@ -22,6 +22,7 @@ use crate::knowledge::store::{SearchHit, SearchMode};
 use crate::privacy::audit::Purpose;
 use crate::privacy::gate::{Call, ChatRequest, Gate, GateError, OPENAI, Usage, restore_json};
 use crate::privacy::redact::Pseudonymizer;
+use crate::triage::grounding;
 use crate::triage::reply::Citation;
 use crate::triage::text::extract::to_e164;
 
@@ -77,6 +78,8 @@ struct Session<'a> {
     pseudonymizer: Pseudonymizer,
     usage: Usage,
     calls: u32,
+    /// Tasks whose first answer was rejected and a correction asked.
+    repairs: Vec<&'static str>,
     fallbacks: Vec<Value>,
 }
 
@@ -95,6 +98,7 @@ impl<'a> Session<'a> {
             pseudonymizer: Pseudonymizer::new(),
             usage: Usage::default(),
             calls: 0,
+            repairs: Vec::new(),
             fallbacks: Vec::new(),
         }
     }
@@ -168,6 +172,7 @@ impl<'a> Session<'a> {
                 },
             };
             if attempt == 0 {
+                self.repairs.push(task.name());
                 request.user.push_str(&format!(
                     "\n\n# Correction\n\nYour previous answer was rejected: {}. Answer again with one JSON object that matches the schema and the rules.\n",
                     super::prompt::defuse(&problem)
@@ -187,8 +192,10 @@ impl<'a> Session<'a> {
     /// The `usage` block of a result: the tokens of every call of this job.
     fn usage_json(&self) -> Value {
         json!({
+            "calls": self.calls,
             "prompt_tokens": self.usage.prompt_tokens,
             "completion_tokens": self.usage.completion_tokens,
+            "repairs": self.repairs,
         })
     }
 
@@ -263,15 +270,16 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Summarise: the provider's one-line summary replaces the local one unless it is empty or
-    /// longer than 240 characters.
-    async fn summarise(&mut self, lead: &LeadText, result: &mut Value) {
+    /// Summarise: the provider's one-line summary replaces the local one unless it is empty,
+    /// longer than 240 characters, or not grounded (`grounding::check_summary`: another
+    /// language, or an e-mail, number or month the lead does not name).
+    async fn summarise(&mut self, lead: &LeadText, evidence: &grounding::Evidence, result: &mut Value) {
         let validate = |v: &Value| -> Result<(), String> {
             let s = v["summary"].as_str().ok_or("summary is missing")?;
             if s.trim().is_empty() || s.chars().count() > 240 {
                 return Err("summary is empty or longer than 240 characters".into());
             }
-            Ok(())
+            grounding::check_summary(s, &lead.language, evidence)
         };
         if let Some(v) = self
             .ask(
@@ -634,10 +642,23 @@ impl TriageEngine for OpenAiEngine {
         let mut result = lead_result(&local);
         let mut session = Session::new(&self.gate, &self.breaker, job.tenant, job.job_id);
         session.classify(job.tenant, &lead, &mut result).await;
+        grounding::cross_check_category(
+            &mut result,
+            local
+                .category
+                .as_ref()
+                .map(|p| (p.label.as_str(), p.confidence)),
+            local.spam.is_spam,
+            local.spam.score,
+        );
         session
             .extract(job.lead.fields.as_ref(), &lead, &mut result["extracted"])
             .await;
-        session.summarise(&lead, &mut result).await;
+        // grounded now, so the reply never greets an invented name (the engines ground the
+        // whole result again at the end)
+        let evidence = grounding::Evidence::of(job.lead, job.received_at);
+        grounding::ground_lead(&mut result, &evidence);
+        session.summarise(&lead, &evidence, &mut result).await;
         session
             .route(job.tenant, &lead, local.spam.is_spam, &mut result)
             .await;

@@ -170,10 +170,43 @@ async fn run(external: bool, env: &[(&str, &str)]) {
         }
         assert_eq!(event["privacy"]["external_ai"], json!(external), "{event}");
     }
+    // whatever the engine, no extracted value the lead does not contain reaches a result
+    for (id, payload) in leads() {
+        let lead_text = payload["lead"].to_string().to_lowercase();
+        let extracted = &by_id[&id]["result"]["extracted"];
+        for key in ["email", "name", "company"] {
+            if let Some(value) = extracted[key].as_str() {
+                for word in value.to_lowercase().split_whitespace() {
+                    assert!(lead_text.contains(word), "{id}: {key} {value:?} is not in the lead");
+                }
+            }
+        }
+        assert!(extracted["budget"].is_null(), "{id}: a budget no lead names: {extracted}");
+        assert!(extracted["timeline"].is_null(), "{id}: a timeline no lead names: {extracted}");
+        assert!(by_id[&id]["result"]["grounding"]["dropped"].is_array());
+    }
     let sales = &by_id["lead-sales"]["result"];
+    // the company comes from the form, whichever engine answers
+    assert_eq!(sales["extracted"]["company"], "Northwind Traders");
+    if external {
+        // a 135M model proves the protocol, not the quality: what it answers must be valid
+        for id in ["lead-sales", "lead-support", "lead-de"] {
+            let result = &by_id[id]["result"];
+            let label = result["category"]["label"].as_str().unwrap_or_default();
+            assert!(["sales", "support", "billing"].contains(&label), "{id}: {result}");
+            let destination = result["route"]["destination"].as_str().unwrap_or_default();
+            assert!(
+                ["sales-team", "support-team", "billing-team", "spam", "inbox"].contains(&destination),
+                "{id}: {result}"
+            );
+        }
+        let reply = broker.take(&replies, 1, LONG).await.remove(0);
+        assert_eq!(reply.json()["type"], "reply.suggested");
+        broker.cleanup().await;
+        return;
+    }
     assert_eq!(sales["category"]["label"], "sales", "{sales}");
     assert_eq!(sales["route"]["destination"], "sales-team");
-    assert_eq!(sales["extracted"]["company"], "Northwind Traders");
     assert!(
         sales["reply"]["text"]
             .as_str()
@@ -221,16 +254,16 @@ async fn leads_are_triaged_routed_and_answered_from_the_indexed_help_center() {
     run(false, &[]).await;
 }
 
-/// Runs only against a real OpenAI-compatible endpoint named by the environment (CI has none:
-/// then the test returns after saying so).
+/// The same run against the real OpenAI-compatible server named by `OPENAI_BASE_URL`
+/// (`scripts/test.sh` starts llama.cpp's server with SmolLM2-135M-Instruct when none is named);
+/// without one this test fails.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_same_run_against_a_real_openai_compatible_endpoint_when_configured() {
-    let Ok(base) = std::env::var("OPENAI_BASE_URL") else {
-        eprintln!("OPENAI_BASE_URL is not set: the real-endpoint run is not possible here");
-        return;
-    };
-    let key = std::env::var("OPENAI_API_KEY").unwrap_or_default();
-    let model = std::env::var("OPENAI_MODEL").unwrap_or_else(|_| "gpt-4o-mini".into());
+async fn the_same_run_against_a_real_openai_compatible_endpoint() {
+    let base = std::env::var("OPENAI_BASE_URL").expect(
+        "OPENAI_BASE_URL names no OpenAI-compatible server: run ./scripts/test.sh, which starts one",
+    );
+    let key = std::env::var("OPENAI_API_KEY").unwrap_or_else(|_| "sk-local-test".into());
+    let model = std::env::var("OPENAI_MODEL").expect("OPENAI_MODEL names the served model");
     run(
         true,
         &[

@@ -3,5 +3,6 @@
 //! on RabbitMQ.
 
 mod end_to_end;
+mod grounding;
 mod openai_engine;
 mod prompts;

@@ -118,13 +118,17 @@ async fn harness(
 }
 
 async fn process(h: &Harness, tenant: &Arc<TenantSettings>) -> (Value, Value) {
-    let engine = h.engines.for_tenant(tenant);
-    let lead = lead();
-    let triaged = engine
+    process_this(h, tenant, &lead()).await
+}
+
+async fn process_this(h: &Harness, tenant: &Arc<TenantSettings>, lead: &Lead) -> (Value, Value) {
+    let triaged = h
+        .engines
         .process_lead(&LeadJob {
             job_id: "job-1",
+            received_at: None,
             tenant,
-            lead: &lead,
+            lead,
             suggest_reply: false,
         })
         .await
@@ -177,6 +181,54 @@ async fn good_answers_are_used_and_no_pii_reaches_the_provider() {
             assert!(!body.contains(value), "{value} was sent: {body}");
         }
     }
+}
+
+/// What SmolLM2-135M answered for a lead that names no e-mail, budget or date: invented values
+/// and a summary in French. None of it may reach the result.
+#[tokio::test]
+async fn invented_values_and_a_summary_in_another_language_are_dropped() {
+    let h = harness(|task, _| {
+        let answer = match task {
+            "extract" => json!({"name": null, "email": "john_john@example.com", "phone": "+49 30 9018 2000",
+                "company": "example.com", "website": "https://example.com", "budget_amount": 1000,
+                "budget_currency": "USD", "timeline": "2023-01-01"}),
+            "summarize" => json!({"summary": "Le client demande comment exporter ses contacts."}),
+            other => return completion(&good(other)),
+        };
+        completion(&answer.to_string())
+    })
+    .await;
+    let lead: Lead = serde_json::from_value(json!({
+        "id": "lead-2", "channel": "chat",
+        "body": "Hello, how can I export my contacts? I can't find the option anywhere.",
+        "contact": {"id": "c-2"}
+    }))
+    .expect("lead");
+    let (result, _) = process_this(&h, &tenant(true), &lead).await;
+    assert_valid(&result);
+    let extracted = &result["extracted"];
+    for key in ["email", "phone", "company", "website", "budget", "timeline"] {
+        assert!(extracted[key].is_null(), "{key} survived: {extracted}");
+    }
+    let dropped: Vec<&str> = result["grounding"]["dropped"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["source"] == "model")
+        .filter_map(|d| d["field"].as_str())
+        .collect();
+    for key in ["email", "phone", "company", "website", "budget", "timeline"] {
+        assert!(dropped.contains(&key), "{key} not recorded: {result}");
+    }
+    // the recorded reason never repeats the invented value
+    assert!(!result["grounding"].to_string().contains("john_john"));
+    let summary = result["summary"].as_str().unwrap_or_default();
+    assert!(!summary.contains("Le client"), "{summary}");
+    assert!(
+        result["fallbacks"].to_string().contains("summar"),
+        "{}",
+        result["fallbacks"]
+    );
 }
 
 #[tokio::test]

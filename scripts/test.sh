@@ -15,7 +15,10 @@ if [ -z "${OPENAI_BASE_URL:-}" ]; then
   server_line="$(./scripts/model-server.sh start)"
   eval "$server_line"
   OPENAI_MODEL="$(./scripts/model-server.sh model)"
-  export OPENAI_BASE_URL OPENAI_MODEL
+  # SmolLM2 serves embeddings too: 576 floats
+  OPENAI_EMBEDDING_MODEL="$OPENAI_MODEL"
+  OPENAI_EMBEDDING_DIMENSIONS=576
+  export OPENAI_BASE_URL OPENAI_MODEL OPENAI_EMBEDDING_MODEL OPENAI_EMBEDDING_DIMENSIONS
   export OPENAI_API_KEY="${OPENAI_API_KEY:-sk-local-test}"
 fi
 cargo test "$@"

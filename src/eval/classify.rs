@@ -45,7 +45,8 @@ pub struct RunReport {
 
 /// Reads a CSV file with a header (RFC 4180 quoting, by the `csv` crate) into rows of fields.
 pub fn read_csv(path: &Path) -> Result<Vec<Vec<String>>, EvalError> {
-    let data_error = |err: &dyn std::fmt::Display| EvalError::Data(format!("{}: {err}", path.display()));
+    let data_error =
+        |err: &dyn std::fmt::Display| EvalError::Data(format!("{}: {err}", path.display()));
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)

@@ -112,8 +112,10 @@ struct Answer {
     needs_human: bool,
     language: String,
     fields: BTreeMap<&'static str, Option<String>>,
-    /// Fields whose value grounding dropped (not found in the lead).
-    dropped: Vec<String>,
+    /// Fields whose value grounding dropped (not found in the lead), with source and reason.
+    dropped: Vec<(String, String, String)>,
+    /// The values the final grounding pass dropped (fixtures only; for the report).
+    drop_values: Vec<String>,
     calls: u64,
     prompt_tokens: u64,
     completion_tokens: u64,
@@ -163,6 +165,19 @@ pub struct TriageReport {
     pub seconds: f64,
     pub engine: EngineChoice,
     pub provider: ProviderFigures,
+    /// Every value grounding dropped: lead id, field, where it came from and why.
+    pub grounding_drops: Vec<GroundingDrop>,
+}
+
+/// One value grounding dropped.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroundingDrop {
+    pub lead: String,
+    /// The value as JSON (the corpus is fixtures: no customer's data).
+    pub value: String,
+    pub field: String,
+    pub source: String,
+    pub reason: String,
 }
 
 /// Reads the corpus, runs the chosen split through each tenant's engine and scores it.
@@ -215,8 +230,8 @@ pub async fn evaluate(config: &Config, data: &Path, run: &Run) -> Result<TriageR
             let engines = &engines;
             async move {
                 let lead_started = std::time::Instant::now();
-                let triaged = engines
-                    .process_lead(&LeadJob {
+                let (triaged, drops) = engines
+                    .process_lead_with_drops(&LeadJob {
                         job_id: &labelled.lead.id,
                         received_at: labelled.created_at,
                         tenant: &tenant,
@@ -226,6 +241,7 @@ pub async fn evaluate(config: &Config, data: &Path, run: &Run) -> Result<TriageR
                     .await
                     .map_err(|e| EvalError::Failed(format!("lead {}: {e}", labelled.lead.id)))?;
                 let mut answer = answer_of(&triaged.result);
+                answer.drop_values = drops.iter().map(|d| d.value.to_string()).collect();
                 answer.seconds = lead_started.elapsed().as_secs_f64();
                 Ok(answer)
             }
@@ -275,6 +291,21 @@ pub async fn evaluate(config: &Config, data: &Path, run: &Run) -> Result<TriageR
         seconds,
         engine: run.engine,
         provider: provider_figures(&answers),
+        grounding_drops: pairs
+            .iter()
+            .flat_map(|(l, a)| {
+                a.dropped
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (field, source, reason))| GroundingDrop {
+                        lead: l.lead.id.clone(),
+                        value: a.drop_values.get(i).cloned().unwrap_or_default(),
+                        field: field.clone(),
+                        source: source.clone(),
+                        reason: reason.clone(),
+                    })
+            })
+            .collect(),
     })
 }
 
@@ -285,14 +316,19 @@ fn provider_figures(answers: &[Answer]) -> ProviderFigures {
     let mut repair_rate = BTreeMap::new();
     let mut fallback_rate = BTreeMap::new();
     for task in ["classify", "extract", "summarize", "route"] {
-        let share = |f: &dyn Fn(&Answer) -> bool| answers.iter().filter(|a| f(a)).count() as f64 / n;
+        let share =
+            |f: &dyn Fn(&Answer) -> bool| answers.iter().filter(|a| f(a)).count() as f64 / n;
         let repaired = share(&|a| a.repairs.iter().any(|t| t == task));
         let fell_back = share(&|a| a.fallbacks.iter().any(|t| t == task));
         repair_rate.insert(task.to_owned(), repaired);
         fallback_rate.insert(task.to_owned(), fell_back);
         first_answer_valid.insert(
             task.to_owned(),
-            share(&|a| a.calls > 0 && !a.repairs.iter().any(|t| t == task) && !a.fallbacks.iter().any(|t| t == task)),
+            share(&|a| {
+                a.calls > 0
+                    && !a.repairs.iter().any(|t| t == task)
+                    && !a.fallbacks.iter().any(|t| t == task)
+            }),
         );
     }
     let mut latencies: Vec<f64> = answers.iter().map(|a| a.seconds).collect();
@@ -376,7 +412,13 @@ fn answer_of(result: &Value) -> Answer {
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|d| text(&d["field"]))
+            .filter_map(|d| {
+                Some((
+                    text(&d["field"])?,
+                    text(&d["source"]).unwrap_or_default(),
+                    text(&d["reason"]).unwrap_or_default(),
+                ))
+            })
             .collect(),
         calls: result["usage"]["calls"].as_u64().unwrap_or(0),
         prompt_tokens: result["usage"]["prompt_tokens"].as_u64().unwrap_or(0),
@@ -395,6 +437,7 @@ fn answer_of(result: &Value) -> Answer {
             .filter_map(|f| text(&f["task"]))
             .collect(),
         seconds: 0.0,
+        drop_values: Vec::new(),
     }
 }
 
@@ -498,7 +541,7 @@ fn score(pairs: &[(&Labelled, &Answer)]) -> Scores {
     }
     let mut grounding_dropped = BTreeMap::new();
     for (_, a) in pairs {
-        for field in &a.dropped {
+        for (field, _, _) in &a.dropped {
             *grounding_dropped.entry(field.clone()).or_insert(0) += 1;
         }
     }
@@ -572,7 +615,9 @@ pub fn table(report: &TriageReport) -> String {
             "\nprovider: {:.1} calls, {:.0} prompt and {:.0} completion tokens per lead; latency p50 {:.1}s, p95 {:.1}s\n",
             p.calls_per_lead, p.prompt_tokens_per_lead, p.completion_tokens_per_lead, p.latency_p50, p.latency_p95
         ));
-        out.push_str("| task | first answer valid | repaired | local answer stood |\n|---|---|---|---|\n");
+        out.push_str(
+            "| task | first answer valid | repaired | local answer stood |\n|---|---|---|---|\n",
+        );
         for (task, valid) in &p.first_answer_valid {
             out.push_str(&format!(
                 "| {task} | {valid:.3} | {:.3} | {:.3} |\n",
@@ -580,6 +625,12 @@ pub fn table(report: &TriageReport) -> String {
                 p.fallback_rate.get(task).copied().unwrap_or(0.0)
             ));
         }
+    }
+    for drop in &report.grounding_drops {
+        out.push_str(&format!(
+            "dropped: lead {} {} {} (from {}): {}\n",
+            drop.lead, drop.field, drop.value, drop.source, drop.reason
+        ));
     }
     let dropped = &report.overall.grounding_dropped;
     out.push_str(&format!(

@@ -403,10 +403,7 @@ fn cue_words(code: &str) -> &'static [&'static str] {
 
 /// Cue hits per allowed language. A word shared by several languages counts for none of them
 /// when it is among their cues (e.g. "de", "la"), except to break a tie later.
-fn cue_scores(
-    words: &[String],
-    langs: &[(&'static str, Lang)],
-) -> Vec<(&'static str, u32)> {
+fn cue_scores(words: &[String], langs: &[(&'static str, Lang)]) -> Vec<(&'static str, u32)> {
     let mut scores: Vec<(&'static str, u32)> = langs.iter().map(|l| (l.0, 0)).collect();
     for word in words {
         let owners: Vec<usize> = langs

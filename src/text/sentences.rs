@@ -156,7 +156,8 @@ mod tests {
 
     #[test]
     fn capitalised_rule_keeps_lowercase_continuations() {
-        let text = "We need approx. 20 units by 3 p.m. tomorrow. Can you help?! Ja, bitte. z.B. morgen";
+        let text =
+            "We need approx. 20 units by 3 p.m. tomorrow. Can you help?! Ja, bitte. z.B. morgen";
         assert_eq!(
             split(text, NextWord::Capitalised),
             [

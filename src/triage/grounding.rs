@@ -33,6 +33,8 @@ pub struct Evidence {
     lower: String,
     /// National significant digits of every phone-like run (trunk `0` and `00` removed).
     phone_digits: Vec<String>,
+    /// The digits of every phone-like run as written.
+    phone_digits_raw: Vec<String>,
     /// Every number written, with its multiplier applied when it has one (`10k` gives 10 and
     /// 10000).
     numbers: Vec<f64>,
@@ -50,6 +52,10 @@ pub struct Dropped {
     /// Where the engine said it came from (`model`, `text`, `form`...).
     pub source: String,
     pub reason: &'static str,
+    /// The value itself, for the evaluation's report on fixtures; never serialised into a
+    /// result.
+    #[serde(skip)]
+    pub value: Value,
 }
 
 impl Evidence {
@@ -68,11 +74,9 @@ impl Evidence {
             match value {
                 Value::String(s) => pieces.push(s.clone()),
                 Value::Number(n) => pieces.push(n.to_string()),
-                Value::Array(items) => pieces.extend(
-                    items
-                        .iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned)),
-                ),
+                Value::Array(items) => {
+                    pieces.extend(items.iter().filter_map(|v| v.as_str().map(str::to_owned)))
+                }
                 _ => {}
             }
         }
@@ -86,6 +90,10 @@ impl Evidence {
         Evidence {
             words: words_of(&lower),
             phone_digits: phone_runs(&raw),
+            phone_digits_raw: PHONE_RUN
+                .find_iter(&raw)
+                .map(|m| m.as_str().chars().filter(char::is_ascii_digit).collect())
+                .collect(),
             numbers: numbers_in(&lower),
             currencies: currencies_in(&raw),
             dates: dates_in(&lower, received.map(OffsetDateTime::date)),
@@ -111,6 +119,9 @@ impl Evidence {
 
     fn has_phone(&self, value: &str) -> bool {
         let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+        if self.phone_digits_raw.contains(&digits) {
+            return true;
+        }
         digits.len() >= 6
             && self
                 .phone_digits
@@ -190,6 +201,7 @@ pub fn ground_lead(result: &mut Value, evidence: &Evidence) -> Vec<Dropped> {
                         field: key,
                         source,
                         reason,
+                        value,
                     });
                 }
             }
@@ -237,6 +249,13 @@ fn check_value(key: &str, value: &Value, source: &str, evidence: &Evidence) -> V
     if key == "budget" {
         return check_budget(value, source, evidence);
     }
+    // what the lead says literally is grounded, whatever the field (a form's "000000" too)
+    if let Some(text) = value.as_str()
+        && !text.trim().is_empty()
+        && evidence.lower.contains(&text.trim().to_lowercase())
+    {
+        return Verdict::Found;
+    }
     let Some(text) = value.as_str() else {
         // numbers and flags of tenant fields: the number must be written
         return match value.as_f64() {
@@ -275,7 +294,10 @@ fn check_budget(value: &Value, source: &str, evidence: &Evidence) -> Verdict {
     {
         return Verdict::Missing("the upper amount is not in the lead");
     }
-    let currency = value["currency"].as_str().unwrap_or_default().to_uppercase();
+    let currency = value["currency"]
+        .as_str()
+        .unwrap_or_default()
+        .to_uppercase();
     if evidence
         .currencies
         .iter()
@@ -306,7 +328,8 @@ pub fn cross_check_category(
     if let (Some(model), Some((label, confidence))) = (&model, local)
         && model != label
     {
-        result["category"]["local"] = json!({"label": label, "confidence": (f64::from(confidence) * 100.0).round() / 100.0});
+        result["category"]["local"] =
+            json!({"label": label, "confidence": (f64::from(confidence) * 100.0).round() / 100.0});
         if confidence >= crate::triage::route::MIN_CONFIDENCE {
             reasons.push(format!(
                 "the model says category {model:?}, the local classifier {label:?} ({confidence:.2})"
@@ -339,7 +362,11 @@ pub fn cross_check_category(
 
 /// Why a summary may not replace the local one, if it may not: written in another language than
 /// the lead's, or naming an e-mail address, phone number, amount or date the lead does not.
-pub fn check_summary(summary: &str, lead_language: &str, evidence: &Evidence) -> Result<(), String> {
+pub fn check_summary(
+    summary: &str,
+    lead_language: &str,
+    evidence: &Evidence,
+) -> Result<(), String> {
     // placeholders (`<PERSON_1>`, `<EMAIL_2>`) stand for values of the lead: not new facts
     let summary = &*PLACEHOLDER.replace_all(summary, " ");
     if lead_language != language::UNDETERMINED {
@@ -373,7 +400,9 @@ pub fn check_summary(summary: &str, lead_language: &str, evidence: &Evidence) ->
         }
     }
     for (month, _) in MONTH_NAMES {
-        if words_of(&lower).contains(&format!(" {month} ")) && !evidence.words.contains(&format!(" {month} ")) {
+        if words_of(&lower).contains(&format!(" {month} "))
+            && !evidence.words.contains(&format!(" {month} "))
+        {
             return Err("the summary names a month the lead does not".into());
         }
     }
@@ -430,9 +459,9 @@ fn phone_runs(text: &str) -> Vec<String> {
 }
 
 static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(\d[\d.,' \x{a0}\x{202f}]*\d|\d)\s*(k\b|m\b|mio\b|mill?ion(?:s|es|en)?\b|millones\b|thousand\b|tausend\b|tsd\b|mil\b|mille\b|bn\b|billion\b)?",
-    )
+    Regex::new(&format!(
+        r"(\d[\d.,' \x{{a0}}\x{{202f}}]*\d|\d)\s*({SUFFIXES})?"
+    ))
     .expect("static regex")
 });
 
@@ -440,6 +469,12 @@ static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
 /// decimal comma), and times its multiplier when a suffix follows.
 fn numbers_in(lower: &str) -> Vec<f64> {
     let mut out = Vec::new();
+    // "80-100k", "10 – 20 Mio": the suffix of the upper end counts for the lower one too
+    for captures in RANGE_SUFFIX.captures_iter(lower) {
+        if let Some(low) = parse_number(&captures[1]) {
+            out.push(low * multiplier(&captures[2]));
+        }
+    }
     for captures in NUMBER.captures_iter(lower) {
         let written = captures[1].trim();
         // a run of numbers separated by spaces ("20 30") is several numbers too
@@ -453,16 +488,28 @@ fn numbers_in(lower: &str) -> Vec<f64> {
         };
         out.push(value);
         if let Some(suffix) = captures.get(2) {
-            let multiplier = match suffix.as_str() {
-                "k" | "thousand" | "tausend" | "tsd" | "mil" | "mille" => 1e3,
-                "bn" | "billion" => 1e9,
-                _ => 1e6,
-            };
-            out.push(value * multiplier);
+            out.push(value * multiplier(suffix.as_str()));
         }
     }
     out
 }
+
+fn multiplier(suffix: &str) -> f64 {
+    match suffix {
+        "k" | "thousand" | "tausend" | "tsd" | "mil" | "mille" => 1e3,
+        "bn" | "billion" => 1e9,
+        _ => 1e6,
+    }
+}
+
+const SUFFIXES: &str = r"k\b|m\b|mio\b|mill?ion(?:s|es|en)?\b|millones\b|thousand\b|tausend\b|tsd\b|mil\b|mille\b|bn\b|billion\b";
+
+static RANGE_SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(\d[\d.,]*)\s*(?:-|–|—|to|bis|a|à)\s*\d[\d.,]*\s*({SUFFIXES})"
+    ))
+    .expect("static regex")
+});
 
 /// `10,000` `10.000` `10'000` `10 000` `1,5` `1.5` `2026`.
 fn parse_number(written: &str) -> Option<f64> {
@@ -787,9 +834,15 @@ mod tests {
         );
         assert!(dropped.is_empty(), "{dropped:?}");
         assert_eq!(kept["phone"], "+49301234567");
-        let (_, dropped) = ground("ring +1 (415) 555-2671", json!({"phone": "+14155552671", "source": {}}));
+        let (_, dropped) = ground(
+            "ring +1 (415) 555-2671",
+            json!({"phone": "+14155552671", "source": {}}),
+        );
         assert!(dropped.is_empty());
-        let (_, dropped) = ground("ring 0151 2345678", json!({"phone": "+491512345679", "source": {}}));
+        let (_, dropped) = ground(
+            "ring 0151 2345678",
+            json!({"phone": "+491512345679", "source": {}}),
+        );
         assert_eq!(dropped.len(), 1);
     }
 
@@ -800,13 +853,25 @@ mod tests {
             json!({"timeline": "2026-12", "source": {}}),
         );
         assert!(dropped.is_empty(), "{dropped:?}");
-        let (_, dropped) = ground("the demo tomorrow please", json!({"timeline": "2026-11-29", "source": {}}));
+        let (_, dropped) = ground(
+            "the demo tomorrow please",
+            json!({"timeline": "2026-11-29", "source": {}}),
+        );
         assert!(dropped.is_empty());
-        let (_, dropped) = ground("in 3 weeks", json!({"timeline": "2026-12-19", "source": {}}));
+        let (_, dropped) = ground(
+            "in 3 weeks",
+            json!({"timeline": "2026-12-19", "source": {}}),
+        );
         assert!(dropped.is_empty());
-        let (_, dropped) = ground("Lieferung bis 15.01.2027", json!({"timeline": "2027-01-15", "source": {}}));
+        let (_, dropped) = ground(
+            "Lieferung bis 15.01.2027",
+            json!({"timeline": "2027-01-15", "source": {}}),
+        );
         assert!(dropped.is_empty());
-        let (_, dropped) = ground("next month", json!({"timeline": "2027-06-01", "source": {}}));
+        let (_, dropped) = ground(
+            "next month",
+            json!({"timeline": "2027-06-01", "source": {}}),
+        );
         assert_eq!(dropped.len(), 1);
     }
 
@@ -826,9 +891,24 @@ mod tests {
 
     #[test]
     fn summaries_in_another_language_or_with_new_facts_are_refused() {
-        let lead = evidence("Hi, we are a team of 20 and would like a quote for the Professional plan.");
-        assert!(check_summary("Team of 20 asks for a Professional plan quote.", "en", &lead).is_ok());
-        assert!(check_summary("Une équipe de 20 personnes demande un devis pour le plan.", "en", &lead).is_err());
+        let lead =
+            evidence("Hi, we are a team of 20 and would like a quote for the Professional plan.");
+        assert!(
+            check_summary(
+                "Team of 20 asks for a Professional plan quote.",
+                "en",
+                &lead
+            )
+            .is_ok()
+        );
+        assert!(
+            check_summary(
+                "Une équipe de 20 personnes demande un devis pour le plan.",
+                "en",
+                &lead
+            )
+            .is_err()
+        );
         assert!(check_summary("Team of 25 asks for a quote.", "en", &lead).is_err());
         assert!(check_summary("Quote asked, reach them at a@b.example.", "en", &lead).is_err());
         assert!(check_summary("Quote asked for March.", "en", &lead).is_err());
@@ -837,14 +917,17 @@ mod tests {
 
     #[test]
     fn a_model_that_disagrees_with_a_confident_local_answer_asks_a_human() {
-        let mut result = json!({"category": {"label": "sales"}, "route": {"needs_human": false, "reasons": []}});
+        let mut result =
+            json!({"category": {"label": "sales"}, "route": {"needs_human": false, "reasons": []}});
         cross_check_category(&mut result, Some(("billing", 0.81)), false, 0.02);
         assert_eq!(result["route"]["needs_human"], true);
         assert_eq!(result["category"]["local"]["label"], "billing");
-        let mut result = json!({"category": {"label": "sales"}, "route": {"needs_human": false, "reasons": []}});
+        let mut result =
+            json!({"category": {"label": "sales"}, "route": {"needs_human": false, "reasons": []}});
         cross_check_category(&mut result, Some(("billing", 0.3)), false, 0.02);
         assert_eq!(result["route"]["needs_human"], false);
-        let mut result = json!({"category": {"label": "spam"}, "route": {"needs_human": false, "reasons": []}});
+        let mut result =
+            json!({"category": {"label": "spam"}, "route": {"needs_human": false, "reasons": []}});
         cross_check_category(&mut result, Some(("spam", 0.82)), false, 0.02);
         assert_eq!(result["route"]["needs_human"], true, "{result}");
     }
@@ -857,5 +940,7 @@ mod tests {
         assert_eq!(parse_number("1.234,56"), Some(1234.56));
         assert_eq!(parse_number("1,234.56"), Some(1234.56));
         assert!(numbers_in("2,5 mio").contains(&2_500_000.0));
+        assert!(numbers_in("usd 80-100k").contains(&80_000.0));
+        assert!(numbers_in("usd 80 – 100k").contains(&100_000.0));
     }
 }

@@ -25,9 +25,9 @@ pub use self::learn::classify::{
 pub use self::learn::spam::{SpamDetector, SpamInput, SpamVerdict};
 pub use self::text::clean::{Cleaned, clean};
 pub use self::text::extract::{Budget, ExtractInput, Extracted, Field, Source, extract};
-pub use crate::text::language::{
-    Language, detect as detect_language, detect_among as detect_language_among,
-};
 pub use self::text::sentiment::{Polarity, Sentiment, Urgency, UrgencyLevel, sentiment, urgency};
 pub use self::text::summary::summarize;
 pub use self::text::{TextAnalysis, analyze_lead};
+pub use crate::text::language::{
+    Language, detect as detect_language, detect_among as detect_language_among,
+};

@@ -101,7 +101,9 @@ pub fn route(tenant: &TenantSettings, signals: &Signals<'_>) -> RouteDecision {
         reasons.push("flagged as spam but confidently categorised".into());
     }
     if !signals.is_spam
-        && signals.category.is_some_and(|c| c.eq_ignore_ascii_case("spam"))
+        && signals
+            .category
+            .is_some_and(|c| c.eq_ignore_ascii_case("spam"))
         && signals.spam_score < 0.35
     {
         needs_human = true;

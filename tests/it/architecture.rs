@@ -124,7 +124,10 @@ fn each_text_tool_is_written_once() {
         let text = std::fs::read_to_string(file).expect("source is readable");
         for (name, home) in ONE_PLACE {
             if text.contains(name) && relative != Path::new(home) {
-                wrong.push(format!("{}: uses {name} (only {home} may)", relative.display()));
+                wrong.push(format!(
+                    "{}: uses {name} (only {home} may)",
+                    relative.display()
+                ));
             }
         }
         // a hand-written entity table or sentence splitter names these

@@ -2,9 +2,9 @@
 //!
 //! Returns absolute URLs as written; normalisation and scope belong to the engine.
 
+use crate::text::html::decode_entities;
 use lol_html::{HtmlRewriter, Settings, element};
 use url::Url;
-use crate::text::html::decode_entities;
 
 /// Upper bound on links taken from one page, so a hostile page cannot flood the frontier.
 pub const MAX_LINKS_PER_PAGE: usize = 2_000;

@@ -93,10 +93,9 @@ pub fn parse(body: &[u8], max_entries: usize) -> Sitemap {
                 push_text(field, &mut loc, &mut lastmod, data.decode().ok().as_deref())
             }
             Event::GeneralRef(reference) => {
-                let resolved = reference
-                    .decode()
-                    .ok()
-                    .map(|name| crate::text::html::decode_entities(&format!("&{name};")).into_owned());
+                let resolved = reference.decode().ok().map(|name| {
+                    crate::text::html::decode_entities(&format!("&{name};")).into_owned()
+                });
                 push_text(field, &mut loc, &mut lastmod, resolved.as_deref());
             }
             Event::End(end) => {
@@ -145,7 +144,6 @@ fn entry(loc: &str, lastmod: &str) -> Option<SitemapEntry> {
         lastmod: (!lastmod.is_empty()).then(|| lastmod.to_owned()),
     })
 }
-
 
 #[cfg(test)]
 mod tests {

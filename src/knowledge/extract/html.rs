@@ -10,9 +10,9 @@
 use scraper::{ElementRef, Html, Node};
 
 use super::blocks::BlockSink;
-use crate::text::language;
 use super::normalize::{normalize_code, normalize_whitespace, title_from_url};
 use super::{Block, BlockKind, Document};
+use crate::text::language;
 
 /// Extracts the main content of an HTML page. `url` gives the title when the page has none.
 /// Malformed HTML is parsed the way browsers do; an empty page gives an empty document.

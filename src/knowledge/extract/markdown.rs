@@ -6,9 +6,9 @@
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
 use super::blocks::BlockSink;
-use crate::text::language;
 use super::normalize::{normalize_code, normalize_whitespace};
 use super::{BlockKind, Document};
+use crate::text::language;
 
 /// Extracts a Markdown document. Never fails: any text is valid Markdown.
 pub fn extract_markdown(markdown: &str) -> Document {

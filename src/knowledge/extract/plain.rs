@@ -2,9 +2,9 @@
 //! `pdf-extract` (pure Rust, on `lopdf`), which can panic on hostile files, so it runs under
 //! `catch_unwind` and a panic becomes [`ExtractError::PdfUnreadable`].
 
-use crate::text::language;
 use super::normalize::normalize_whitespace;
 use super::{Block, BlockKind, Document, ExtractError};
+use crate::text::language;
 
 /// Extracts plain text: one paragraph per run of non-blank lines; no title.
 pub fn extract_text(text: &str) -> Document {

@@ -598,19 +598,29 @@ impl Engines {
     /// A lead through its tenant's engine, grounded: every extracted value the lead does not
     /// contain is dropped, with the reason in the result's `grounding` block.
     pub async fn process_lead(&self, job: &LeadJob<'_>) -> Result<Triaged, TriageError> {
+        Ok(self.process_lead_with_drops(job).await?.0)
+    }
+
+    /// [`Engines::process_lead`], and the values grounding dropped at the end (with the values:
+    /// for the evaluation's report on fixtures; results never carry them).
+    pub async fn process_lead_with_drops(
+        &self,
+        job: &LeadJob<'_>,
+    ) -> Result<(Triaged, Vec<grounding::Dropped>), TriageError> {
         let engine = self.for_tenant(job.tenant);
         let mut triaged = engine.process_lead(job).await?;
         let evidence = grounding::Evidence::of(job.lead, job.received_at);
-        for dropped in grounding::ground_lead(&mut triaged.result, &evidence) {
+        let dropped = grounding::ground_lead(&mut triaged.result, &evidence);
+        for drop in &dropped {
             metrics::counter!(
                 "jambo_grounding_dropped_total",
                 "engine" => engine.name(),
-                "field" => dropped.field,
-                "source" => dropped.source,
+                "field" => drop.field.clone(),
+                "source" => drop.source.clone(),
             )
             .increment(1);
         }
-        Ok(triaged)
+        Ok((triaged, dropped))
     }
 
     /// A conversation through its tenant's engine.

@@ -273,7 +273,12 @@ impl<'a> Session<'a> {
     /// Summarise: the provider's one-line summary replaces the local one unless it is empty,
     /// longer than 240 characters, or not grounded (`grounding::check_summary`: another
     /// language, or an e-mail, number or month the lead does not name).
-    async fn summarise(&mut self, lead: &LeadText, evidence: &grounding::Evidence, result: &mut Value) {
+    async fn summarise(
+        &mut self,
+        lead: &LeadText,
+        evidence: &grounding::Evidence,
+        result: &mut Value,
+    ) {
         let validate = |v: &Value| -> Result<(), String> {
             let s = v["summary"].as_str().ok_or("summary is missing")?;
             if s.trim().is_empty() || s.chars().count() > 240 {

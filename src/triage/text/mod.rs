@@ -12,11 +12,11 @@ use serde::Serialize;
 
 use self::clean::{Cleaned, clean};
 use self::extract::{ExtractInput, Extracted, extract};
-use crate::text::language::{Language, detect as detect_language};
 use self::sentiment::{Sentiment, Urgency, sentiment, urgency};
 use self::summary::summarize;
 use crate::contract::job::Lead;
 use crate::privacy::redact::Redactor;
+use crate::text::language::{Language, detect as detect_language};
 
 /// Everything the text engine says about one lead.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -150,7 +150,6 @@ pub fn split_sentences(text: &str) -> Vec<String> {
         .collect()
 }
 
-
 static BULLET: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s*(?:[-*•·–]|\d{1,2}[.)])\s+").expect("static regex"));
 

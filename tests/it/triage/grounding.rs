@@ -28,7 +28,9 @@ async fn the_local_engine_extracts_nothing_the_lead_does_not_contain() {
             engine: EngineChoice::Local,
             limit: None,
         },
-    ).await.expect("report");
+    )
+    .await
+    .expect("report");
     assert!(report.overall.leads >= 250, "{}", report.overall.leads);
     assert!(
         report.overall.grounding_dropped.is_empty(),

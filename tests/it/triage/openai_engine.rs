@@ -189,9 +189,11 @@ async fn good_answers_are_used_and_no_pii_reaches_the_provider() {
 async fn invented_values_and_a_summary_in_another_language_are_dropped() {
     let h = harness(|task, _| {
         let answer = match task {
-            "extract" => json!({"name": null, "email": "john_john@example.com", "phone": "+49 30 9018 2000",
+            "extract" => {
+                json!({"name": null, "email": "john_john@example.com", "phone": "+49 30 9018 2000",
                 "company": "example.com", "website": "https://example.com", "budget_amount": 1000,
-                "budget_currency": "USD", "timeline": "2023-01-01"}),
+                "budget_currency": "USD", "timeline": "2023-01-01"})
+            }
             "summarize" => json!({"summary": "Le client demande comment exporter ses contacts."}),
             other => return completion(&good(other)),
         };

@@ -169,6 +169,26 @@ pub(super) fn find_budget(
     best
 }
 
+/// The one currency `texts` name (by code, symbol or word), if they name exactly one: a
+/// remittance's "Amount (EUR)" header says what its bare numbers are, better than the e-mail
+/// domain's country.
+pub(super) fn stated_currency(texts: &[&str]) -> Option<&'static str> {
+    static STATED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(&format!(r"(?i)(?:^|[^\p{{L}}])({CUR})(?:$|[^\p{{L}}])")).expect("static regex")
+    });
+    let mut found: Option<&'static str> = None;
+    for text in texts {
+        for captures in STATED.captures_iter(text) {
+            let code = currency_code(&captures[1])?;
+            match found {
+                Some(other) if other != code => return None,
+                _ => found = Some(code),
+            }
+        }
+    }
+    found
+}
+
 /// Takes "between"/"zwischen"/"entre"/… right before a range into its text.
 fn range_start(text: &str, start: usize) -> usize {
     static BEFORE: LazyLock<Regex> = LazyLock::new(|| {
@@ -181,6 +201,17 @@ fn range_start(text: &str, start: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_one_stated_currency_is_the_hint() {
+        assert_eq!(
+            stated_currency(&["Invoice  Amount (EUR)\nTH-1  1,188.00"]),
+            Some("EUR")
+        );
+        assert_eq!(stated_currency(&["AED 150,000 – 200,000"]), Some("AED"));
+        assert_eq!(stated_currency(&["$5k or 4000 EUR"]), None);
+        assert_eq!(stated_currency(&["no money words, europe"]), None);
+    }
 
     #[test]
     fn numbers_parse_in_both_conventions() {

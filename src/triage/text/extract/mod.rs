@@ -34,11 +34,11 @@ use serde_json::{Map, Value, json};
 
 pub use self::phone::to_e164;
 
-use self::budget::find_budget;
+use self::budget::{find_budget, stated_currency};
 use self::company::{company_in, company_of_domain};
 use self::email::{is_email, is_free_mail};
 use self::name::{name_from_signature, name_in_text};
-use self::phone::phone_field;
+use self::phone::{phone_field, with_area_code};
 use self::tables::{
     BUDGET_KEYS, COMPANY_KEYS, EMAIL_KEYS, FIRST_NAME_KEYS, LAST_NAME_KEYS, NAME_KEYS, PHONE_KEYS,
     TIMELINE_KEYS, WEBSITE_KEYS, currency_of_language, currency_of_tld, region_of_language,
@@ -150,6 +150,17 @@ impl Serialize for Extracted {
     }
 }
 
+/// The phone numbers the detector found in `text`, with an area code it left out.
+fn phones<'t>(
+    text: &'t str,
+    entities: &'t [crate::privacy::redact::Entity],
+) -> impl Iterator<Item = &'t str> + 't {
+    entities
+        .iter()
+        .filter(|e| e.kind == EntityType::Phone)
+        .map(move |e| with_area_code(text, e.start, e.end))
+}
+
 /// What extraction reads.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ExtractInput<'a> {
@@ -244,14 +255,12 @@ pub fn extract(redactor: &Redactor, input: &ExtractInput) -> Extracted {
                 .map(|p| phone_field(p, region, 0.9, Source::Contact))
         })
         .or_else(|| {
-            found(signature, &sig_entities, EntityType::Phone)
-                .iter()
+            phones(signature, &sig_entities)
                 .find_map(|p| to_e164(p, region))
                 .map(|p| field(p, 0.8, Source::Signature))
         })
         .or_else(|| {
-            found(body, &body_entities, EntityType::Phone)
-                .iter()
+            phones(body, &body_entities)
                 .find_map(|p| to_e164(p, region))
                 .map(|p| field(p, 0.7, Source::Text))
         });
@@ -295,12 +304,16 @@ pub fn extract(redactor: &Redactor, input: &ExtractInput) -> Extracted {
         });
 
     // budget and timeline
-    let currency_hint = tld
-        .as_deref()
-        .and_then(currency_of_tld)
-        .or_else(|| currency_of_language(input.language));
-    let budget = form
-        .get(BUDGET_KEYS, |k| k.contains("budget"))
+    let budget_field = form.get(BUDGET_KEYS, |k| k.contains("budget"));
+    // a currency the lead states beats one inferred from its domain or language
+    let currency_hint = stated_currency(&[
+        budget_field.as_deref().unwrap_or(""),
+        body,
+        input.subject.unwrap_or(""),
+    ])
+    .or_else(|| tld.as_deref().and_then(currency_of_tld))
+    .or_else(|| currency_of_language(input.language));
+    let budget = budget_field
         .and_then(|v| {
             find_budget(&v, true, currency_hint).map(|(b, c)| field(b, c.max(0.9), Source::Form))
         })

@@ -520,7 +520,7 @@ pub(super) const LEADING_NOISE: &[&str] = &[
 /// Multiplier words after a number ("20k", "1,5 Mio.", "dos mil"); [`multiplier`] gives their value.
 pub(super) const MULT: &str = r"k|mil|mio\.?|mill\.?|m|million|millions|millones|milhões|milioni|miljoen|thousand|tausend|tsd\.?|mille|mila";
 /// Currency symbols and words; [`currency_code`] gives their ISO 4217 code.
-pub(super) const CUR: &str = r"us\$|r\$|[$€£]|usd|eur|gbp|chf|cad|aud|brl|mxn|dollars?|euros?|pounds?|dólares|dolares|libras|francs?|reais";
+pub(super) const CUR: &str = r"us\$|r\$|[$€£¥₹₺₦₽₩]|usd|eur|gbp|chf|cad|aud|nzd|sgd|hkd|brl|mxn|aed|sar|qar|kwd|omr|bhd|egp|jpy|cny|rmb|inr|sek|nok|dkk|pln|zł|zar|kes|ngn|krw|dirhams?|riyals?|yen|yuan|rupees?|lira|dollars?|euros?|pounds?|dólares|dolares|libras|francs?|reais";
 
 /// The ISO 4217 code of a [`CUR`] symbol or word.
 pub(super) fn currency_code(symbol: &str) -> Option<&'static str> {
@@ -533,7 +533,30 @@ pub(super) fn currency_code(symbol: &str) -> Option<&'static str> {
         "r$" | "brl" | "reais" => "BRL",
         "cad" => "CAD",
         "aud" => "AUD",
+        "nzd" => "NZD",
+        "sgd" => "SGD",
+        "hkd" => "HKD",
         "mxn" => "MXN",
+        "aed" | "dirham" | "dirhams" => "AED",
+        "sar" | "riyal" | "riyals" => "SAR",
+        "qar" => "QAR",
+        "kwd" => "KWD",
+        "omr" => "OMR",
+        "bhd" => "BHD",
+        "egp" => "EGP",
+        "¥" | "jpy" | "yen" => "JPY",
+        "cny" | "rmb" | "yuan" => "CNY",
+        "₹" | "inr" | "rupee" | "rupees" => "INR",
+        "₺" | "lira" => "TRY",
+        "₦" | "ngn" => "NGN",
+        "₽" => "RUB",
+        "₩" | "krw" => "KRW",
+        "sek" => "SEK",
+        "nok" => "NOK",
+        "dkk" => "DKK",
+        "pln" | "zł" => "PLN",
+        "zar" => "ZAR",
+        "kes" => "KES",
         _ => return None,
     })
 }

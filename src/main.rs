@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         Err(err) => {
             eprintln!("error: {err}");
             match err {
-                CliError::Usage(_) | CliError::Config(_) => ExitCode::from(2),
+                CliError::Usage(_) | CliError::Config(_) | CliError::Setup(_) => ExitCode::from(2),
                 CliError::Failed(_) => ExitCode::from(1),
             }
         }

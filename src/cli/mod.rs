@@ -203,6 +203,10 @@ pub enum CliError {
     /// The configuration is invalid: exit code 2.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The worker's own setup cannot be made ready (model files, services): exit code 2, nothing
+    /// consumed.
+    #[error("setup: {0}")]
+    Setup(String),
     /// Anything else: exit code 1.
     #[error("{0}")]
     Failed(String),
@@ -311,6 +315,26 @@ pub fn load_config(cli: &Cli) -> Result<Config, CliError> {
 /// Runs a parsed command line with its configuration.
 pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
     let json = cli.json;
+    // the commands that run the local models fetch them first when they are missing, so the
+    // README's first command works on a fresh machine and no job is dead-lettered for it
+    let needs_models = match &cli.command {
+        Command::Run(_)
+        | Command::Demo
+        | Command::Triage(_)
+        | Command::Suggest(_)
+        | Command::Ingest(_)
+        | Command::Search(_) => true,
+        Command::Redact(_) | Command::Erase(_) | Command::ExportTraining(_) | Command::Eval(_) => {
+            false
+        }
+    };
+    if needs_models {
+        let cache = crate::models::ModelCache::new(config.models_dir.clone());
+        tokio::task::spawn_blocking(move || crate::models::setup::ensure(&cache))
+            .await
+            .map_err(CliError::failed)?
+            .map_err(|err| CliError::Setup(err.to_string()))?;
+    }
     match cli.command {
         Command::Run(_) => run::run(config).await,
         Command::Demo => demo::run(config, json).await,

@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::contract::job::Lead;
 use crate::contract::tenant::{Provider, TenantSettings};
 use crate::triage::engine::LeadJob;
+use crate::triage::grounding::Dropped;
 
 /// Which part of the corpus runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -112,10 +113,8 @@ struct Answer {
     needs_human: bool,
     language: String,
     fields: BTreeMap<&'static str, Option<String>>,
-    /// Fields whose value grounding dropped (not found in the lead), with source and reason.
-    dropped: Vec<(String, String, String)>,
-    /// The values the final grounding pass dropped (fixtures only; for the report).
-    drop_values: Vec<String>,
+    /// The values grounding dropped (not found in the lead).
+    drops: Vec<GroundingDrop>,
     calls: u64,
     prompt_tokens: u64,
     completion_tokens: u64,
@@ -240,8 +239,7 @@ pub async fn evaluate(config: &Config, data: &Path, run: &Run) -> Result<TriageR
                     })
                     .await
                     .map_err(|e| EvalError::Failed(format!("lead {}: {e}", labelled.lead.id)))?;
-                let mut answer = answer_of(&triaged.result);
-                answer.drop_values = drops.iter().map(|d| d.value.to_string()).collect();
+                let mut answer = answer_of(&triaged.result, &labelled.lead.id, &drops);
                 answer.seconds = lead_started.elapsed().as_secs_f64();
                 Ok(answer)
             }
@@ -291,21 +289,7 @@ pub async fn evaluate(config: &Config, data: &Path, run: &Run) -> Result<TriageR
         seconds,
         engine: run.engine,
         provider: provider_figures(&answers),
-        grounding_drops: pairs
-            .iter()
-            .flat_map(|(l, a)| {
-                a.dropped
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (field, source, reason))| GroundingDrop {
-                        lead: l.lead.id.clone(),
-                        value: a.drop_values.get(i).cloned().unwrap_or_default(),
-                        field: field.clone(),
-                        source: source.clone(),
-                        reason: reason.clone(),
-                    })
-            })
-            .collect(),
+        grounding_drops: answers.iter().flat_map(|a| a.drops.clone()).collect(),
     })
 }
 
@@ -398,7 +382,7 @@ fn read_leads(dir: &Path) -> Result<Vec<Labelled>, EvalError> {
 }
 
 /// The scored parts of a `lead.processed` result.
-fn answer_of(result: &Value) -> Answer {
+fn answer_of(result: &Value, lead_id: &str, final_drops: &[Dropped]) -> Answer {
     let text = |v: &Value| v.as_str().map(str::to_owned);
     let extracted = &result["extracted"];
     Answer {
@@ -408,16 +392,26 @@ fn answer_of(result: &Value) -> Answer {
         needs_human: result["route"]["needs_human"].as_bool().unwrap_or(false),
         language: text(&result["language"]).unwrap_or_default(),
         fields: FIELDS.iter().map(|f| (*f, text(&extracted[*f]))).collect(),
-        dropped: result["grounding"]["dropped"]
+        // every drop the result records (the provider grounds early too); the value is known
+        // for the drops of the final pass
+        drops: result["grounding"]["dropped"]
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(|d| {
-                Some((
-                    text(&d["field"])?,
-                    text(&d["source"]).unwrap_or_default(),
-                    text(&d["reason"]).unwrap_or_default(),
-                ))
+                let field = text(&d["field"])?;
+                let value = final_drops
+                    .iter()
+                    .find(|f| f.field == field)
+                    .map(|f| f.value.to_string())
+                    .unwrap_or_default();
+                Some(GroundingDrop {
+                    lead: lead_id.to_owned(),
+                    value,
+                    field,
+                    source: text(&d["source"]).unwrap_or_default(),
+                    reason: text(&d["reason"]).unwrap_or_default(),
+                })
             })
             .collect(),
         calls: result["usage"]["calls"].as_u64().unwrap_or(0),
@@ -437,7 +431,6 @@ fn answer_of(result: &Value) -> Answer {
             .filter_map(|f| text(&f["task"]))
             .collect(),
         seconds: 0.0,
-        drop_values: Vec::new(),
     }
 }
 
@@ -541,8 +534,8 @@ fn score(pairs: &[(&Labelled, &Answer)]) -> Scores {
     }
     let mut grounding_dropped = BTreeMap::new();
     for (_, a) in pairs {
-        for (field, _, _) in &a.dropped {
-            *grounding_dropped.entry(field.clone()).or_insert(0) += 1;
+        for drop in &a.drops {
+            *grounding_dropped.entry(drop.field.clone()).or_insert(0) += 1;
         }
     }
     Scores {

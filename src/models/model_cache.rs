@@ -48,6 +48,11 @@ impl ModelCache {
         self.model_files("rampart", "model_q4.onnx")
     }
 
+    /// Where `scripts/fetch-name-lists.sh` writes the first- and last-name lists.
+    pub fn name_lists_dir(&self) -> PathBuf {
+        self.dir.join("names")
+    }
+
     /// libonnxruntime.so from the onnxruntime wheel.
     pub fn onnxruntime_library(&self) -> Result<PathBuf, EmbedError> {
         let dir = self.dir.join("onnxruntime");

@@ -25,7 +25,7 @@ pub enum SetupError {
 pub fn is_ready(cache: &ModelCache) -> bool {
     cache.minilm().is_ok()
         && cache.onnxruntime_library().is_ok()
-        && cache.dir().join("names/SOURCE").is_file()
+        && cache.name_lists_dir().join("SOURCE").is_file()
 }
 
 /// Fetches what is missing (a progress line on stderr, then the scripts' own lines); returns
@@ -40,7 +40,7 @@ pub fn ensure(cache: &ModelCache) -> Result<(), SetupError> {
         dir.display()
     );
     run_script(FETCH_MODELS, dir, &[])?;
-    let names = dir.join("names");
+    let names = cache.name_lists_dir();
     run_script(FETCH_NAMES, dir, &[&names.to_string_lossy()])?;
     if is_ready(cache) {
         Ok(())

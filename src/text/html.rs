@@ -6,9 +6,6 @@ use std::borrow::Cow;
 
 /// `a &amp; b &#233;` becomes `a & b é`; `&bogus;` stays.
 pub fn decode_entities(text: &str) -> Cow<'_, str> {
-    if !text.contains('&') {
-        return Cow::Borrowed(text);
-    }
     html_escape::decode_html_entities(text)
 }
 

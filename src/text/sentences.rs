@@ -21,7 +21,7 @@ pub enum NextWord {
 /// "J."). A CJK stop ends a sentence even without whitespace after it.
 pub fn ranges(text: &str, next_word: NextWord) -> Vec<Range<usize>> {
     let mut out = Vec::new();
-    let mut sentence_start = trim_start_at(text, 0);
+    let mut sentence_start = text.len() - text.trim_start().len();
     let mut characters = text.char_indices().peekable();
     while let Some((position, character)) = characters.next() {
         if !is_terminal(character) {
@@ -126,12 +126,6 @@ const ABBREVIATIONS: &[&str] = &[
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "okt", "nov", "dec",
     "dez", "dic", "déc",
 ];
-
-/// `index` moved forward past whitespace.
-fn trim_start_at(text: &str, index: usize) -> usize {
-    let rest = &text[index..];
-    index + (rest.len() - rest.trim_start().len())
-}
 
 #[cfg(test)]
 mod tests {

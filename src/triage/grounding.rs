@@ -23,6 +23,8 @@ use time::{Date, Duration, Month, OffsetDateTime};
 
 use crate::contract::job::Lead;
 use crate::text::language;
+use crate::triage::route;
+use crate::triage::text::extract::{MULT, currencies_named, multiplier, parse_number};
 
 /// Everything a lead says, prepared for the checks.
 pub struct Evidence {
@@ -87,13 +89,11 @@ impl Evidence {
     pub fn from_texts(texts: &[String], received: Option<OffsetDateTime>) -> Evidence {
         let raw = texts.join("\n");
         let lower = raw.to_lowercase();
+        let runs = phone_runs(&raw);
         Evidence {
             words: words_of(&lower),
-            phone_digits: phone_runs(&raw),
-            phone_digits_raw: PHONE_RUN
-                .find_iter(&raw)
-                .map(|m| m.as_str().chars().filter(char::is_ascii_digit).collect())
-                .collect(),
+            phone_digits: runs.iter().map(|r| r.national.clone()).collect(),
+            phone_digits_raw: runs.into_iter().map(|r| r.written).collect(),
             numbers: numbers_in(&lower),
             currencies: currencies_in(&raw),
             dates: dates_in(&lower, received.map(OffsetDateTime::date)),
@@ -330,7 +330,7 @@ pub fn cross_check_category(
     {
         result["category"]["local"] =
             json!({"label": label, "confidence": (f64::from(confidence) * 100.0).round() / 100.0});
-        if confidence >= crate::triage::route::MIN_CONFIDENCE {
+        if confidence >= route::MIN_CONFIDENCE {
             reasons.push(format!(
                 "the model says category {model:?}, the local classifier {label:?} ({confidence:.2})"
             ));
@@ -338,7 +338,7 @@ pub fn cross_check_category(
     }
     if let Some(model) = &model {
         let says_spam = model.eq_ignore_ascii_case("spam");
-        if says_spam && !is_spam && spam_score < 0.35 {
+        if route::spam_category_contradicts_detector(model, is_spam, spam_score) {
             reasons.push(format!(
                 "the model says spam, the spam detector scores it {spam_score:.2}"
             ));
@@ -394,14 +394,14 @@ pub fn check_summary(
             return Err("the summary names a number the lead does not".into());
         }
     }
-    for run in phone_runs(summary) {
+    for run in phone_runs(summary).into_iter().map(|r| r.national) {
         if run.len() >= 6 && !evidence.phone_digits.iter().any(|r| r.ends_with(&run)) {
             return Err("the summary names a phone number the lead does not".into());
         }
     }
+    let words = words_of(&lower);
     for (month, _) in MONTH_NAMES {
-        if words_of(&lower).contains(&format!(" {month} "))
-            && !evidence.words.contains(&format!(" {month} "))
+        if words.contains(&format!(" {month} ")) && !evidence.words.contains(&format!(" {month} "))
         {
             return Err("the summary names a month the lead does not".into());
         }
@@ -439,28 +439,37 @@ fn words_of(lower: &str) -> String {
 static PHONE_RUN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\+?\d[\d \t().\-/]{4,}\d").expect("static regex"));
 
-/// Digits of each phone-like run, reduced to the national significant number: `(0)` and a
-/// leading `00` or trunk `0` removed (`+49 (0)30 1234567` and `030 1234567` give `301234567`).
-fn phone_runs(text: &str) -> Vec<String> {
+/// The digits of one phone-like run.
+struct PhoneRun {
+    /// As written.
+    written: String,
+    /// Reduced to the national significant number: `(0)` and a leading `00` or trunk `0`
+    /// removed (`+49 (0)30 1234567` and `030 1234567` give `301234567`).
+    national: String,
+}
+
+fn phone_runs(text: &str) -> Vec<PhoneRun> {
     PHONE_RUN
         .find_iter(text)
         .map(|m| {
+            let written: String = m.as_str().chars().filter(char::is_ascii_digit).collect();
             let run = m.as_str().replace("(0)", "");
             let digits: String = run.chars().filter(char::is_ascii_digit).collect();
             let international = run.trim_start().starts_with('+') || digits.starts_with("00");
             let digits = digits.strip_prefix("00").unwrap_or(&digits);
-            if international {
+            let national = if international {
                 digits.to_owned()
             } else {
                 digits.trim_start_matches('0').to_owned()
-            }
+            };
+            PhoneRun { written, national }
         })
         .collect()
 }
 
 static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(\d[\d.,' \x{{a0}}\x{{202f}}]*\d|\d)\s*({SUFFIXES})?"
+        r"(\d[\d.,' \x{{a0}}\x{{202f}}]*\d|\d)\s*(?:({MULT})\b)?"
     ))
     .expect("static regex")
 });
@@ -494,130 +503,21 @@ fn numbers_in(lower: &str) -> Vec<f64> {
     out
 }
 
-fn multiplier(suffix: &str) -> f64 {
-    match suffix {
-        "k" | "thousand" | "tausend" | "tsd" | "mil" | "mille" => 1e3,
-        "bn" | "billion" => 1e9,
-        _ => 1e6,
-    }
-}
-
-const SUFFIXES: &str = r"k\b|m\b|mio\b|mill?ion(?:s|es|en)?\b|millones\b|thousand\b|tausend\b|tsd\b|mil\b|mille\b|bn\b|billion\b";
-
 static RANGE_SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(\d[\d.,]*)\s*(?:-|–|—|to|bis|a|à)\s*\d[\d.,]*\s*({SUFFIXES})"
+        r"(\d[\d.,]*)\s*(?:-|–|—|to|bis|a|à)\s*\d[\d.,]*\s*({MULT})\b"
     ))
     .expect("static regex")
 });
 
-/// `10,000` `10.000` `10'000` `10 000` `1,5` `1.5` `2026`.
-fn parse_number(written: &str) -> Option<f64> {
-    let compact: String = written
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\''))
-        .collect();
-    if compact.is_empty() {
-        return None;
-    }
-    let last_sep = compact.rfind(['.', ',']);
-    let normalised = match last_sep {
-        None => compact,
-        Some(position) => {
-            let decimals = compact.len() - position - 1;
-            let separators = compact.matches(['.', ',']).count();
-            let mixed = compact.contains('.') && compact.contains(',');
-            if decimals == 3 && !mixed {
-                // one kind of separator before groups of three: thousands
-                compact.replace(['.', ','], "")
-            } else if separators == 1 || mixed {
-                let (whole, fraction) = compact.split_at(position);
-                format!("{}.{}", whole.replace(['.', ','], ""), &fraction[1..])
-            } else {
-                compact.replace(['.', ','], "")
-            }
-        }
-    };
-    normalised.parse().ok()
-}
-
-/// ISO 4217 codes, symbols and names, to codes.
-const CURRENCIES: &[(&str, &str)] = &[
-    ("€", "EUR"),
-    ("eur", "EUR"),
-    ("euro", "EUR"),
-    ("euros", "EUR"),
-    ("$", "USD"),
-    ("usd", "USD"),
-    ("dollar", "USD"),
-    ("dollars", "USD"),
-    ("£", "GBP"),
-    ("gbp", "GBP"),
-    ("pound", "GBP"),
-    ("pounds", "GBP"),
-    ("chf", "CHF"),
-    ("franken", "CHF"),
-    ("aed", "AED"),
-    ("dirham", "AED"),
-    ("dirhams", "AED"),
-    ("sar", "SAR"),
-    ("riyal", "SAR"),
-    ("¥", "JPY"),
-    ("jpy", "JPY"),
-    ("yen", "JPY"),
-    ("cny", "CNY"),
-    ("rmb", "CNY"),
-    ("yuan", "CNY"),
-    ("₺", "TRY"),
-    ("try", "TRY"),
-    ("lira", "TRY"),
-    ("tl", "TRY"),
-    ("₹", "INR"),
-    ("inr", "INR"),
-    ("cad", "CAD"),
-    ("aud", "AUD"),
-    ("nzd", "NZD"),
-    ("sek", "SEK"),
-    ("nok", "NOK"),
-    ("dkk", "DKK"),
-    ("kr", "SEK"),
-    ("pln", "PLN"),
-    ("zł", "PLN"),
-    ("brl", "BRL"),
-    ("r$", "BRL"),
-    ("mxn", "MXN"),
-    ("zar", "ZAR"),
-    ("kes", "KES"),
-    ("ksh", "KES"),
-    ("egp", "EGP"),
-    ("ngn", "NGN"),
-    ("₦", "NGN"),
-    ("rub", "RUB"),
-    ("₽", "RUB"),
-    ("krw", "KRW"),
-    ("₩", "KRW"),
-];
-
 /// Currencies a `$` may stand for.
 const DOLLARS: &[&str] = &["USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN"];
 
+/// The currencies `raw` names (`text::extract`'s table); a `$` may stand for any dollar.
 fn currencies_in(raw: &str) -> BTreeSet<&'static str> {
-    let lower = raw.to_lowercase();
-    let words = words_of(&lower);
-    let mut out = BTreeSet::new();
-    for (written, code) in CURRENCIES {
-        let is_symbol = !written.chars().all(char::is_alphanumeric);
-        let present = if is_symbol {
-            lower.contains(written)
-        } else {
-            words.contains(&format!(" {written} "))
-        };
-        if present {
-            out.insert(*code);
-            if *written == "$" {
-                out.extend(DOLLARS.iter().copied());
-            }
-        }
+    let mut out = currencies_named(raw);
+    if raw.contains('$') {
+        out.extend(DOLLARS.iter().copied());
     }
     out
 }

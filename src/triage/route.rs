@@ -49,6 +49,12 @@ pub struct RouteDecision {
 /// Below this category confidence a category-based route asks for a human.
 pub const MIN_CONFIDENCE: f32 = 0.5;
 
+/// True when `category` is the tenant's spam category while the spam detector, which did not
+/// flag the lead, scores it low: the two disagree, whichever engine chose the category.
+pub fn spam_category_contradicts_detector(category: &str, is_spam: bool, spam_score: f32) -> bool {
+    category.eq_ignore_ascii_case("spam") && !is_spam && spam_score < 0.35
+}
+
 /// Routes a lead. Never returns a destination the tenant did not configure.
 pub fn route(tenant: &TenantSettings, signals: &Signals<'_>) -> RouteDecision {
     let mut reasons = Vec::new();
@@ -100,11 +106,9 @@ pub fn route(tenant: &TenantSettings, signals: &Signals<'_>) -> RouteDecision {
         needs_human = true;
         reasons.push("flagged as spam but confidently categorised".into());
     }
-    if !signals.is_spam
-        && signals
-            .category
-            .is_some_and(|c| c.eq_ignore_ascii_case("spam"))
-        && signals.spam_score < 0.35
+    if signals
+        .category
+        .is_some_and(|c| spam_category_contradicts_detector(c, signals.is_spam, signals.spam_score))
     {
         needs_human = true;
         reasons.push(format!(

@@ -6,7 +6,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use jambo_worker::config::AmqpConfig;
+use jambo_worker::config::{AmqpConfig, CliOverrides, Config};
 use jambo_worker::contract::job::Family;
 use jambo_worker::queue::amqp::{AmqpQueue, Names};
 use jambo_worker::runtime::worker::lane_of;
@@ -434,4 +434,18 @@ impl Drop for WorkerProcess {
             let _ = self.child.wait();
         }
     }
+}
+
+/// A configuration with its data and tenant dirs in `dir` and no provider, whatever the
+/// environment names (`scripts/test.sh` exports `OPENAI_BASE_URL` for the real-endpoint run).
+pub fn local_config(dir: &Path) -> Config {
+    let mut config = Config::load(&CliOverrides {
+        data_dir: Some(dir.join("data")),
+        tenants_dir: Some(dir.join("tenants")),
+        ..CliOverrides::default()
+    })
+    .expect("config");
+    config.openai.base_url = None;
+    config.openai.api_key = None;
+    config
 }

@@ -30,7 +30,7 @@ impl Redactor {
             }
         };
         Redactor::new(RedactorConfig {
-            name_lists_dir: Some(models_dir.join("names")),
+            name_lists_dir: Some(ModelCache::new(models_dir).name_lists_dir()),
             model,
             ..RedactorConfig::default()
         })

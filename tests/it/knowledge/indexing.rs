@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use jambo_worker::config::{CliOverrides, Config};
+use jambo_worker::config::Config;
 use jambo_worker::contract::job::ReindexMode;
 use jambo_worker::contract::tenant::TenantSettings;
 use jambo_worker::knowledge::index::{IndexProgress, SourceSpec};
@@ -17,15 +17,7 @@ use serde_json::{Value, json};
 use super::fixture_site::FixtureServer;
 
 fn config(dir: &std::path::Path) -> Config {
-    let mut config = Config::load(&CliOverrides {
-        data_dir: Some(dir.join("data")),
-        tenants_dir: Some(dir.join("tenants")),
-        ..CliOverrides::default()
-    })
-    .expect("config");
-    config.openai.base_url = None;
-    config.openai.api_key = None;
-    config
+    crate::support::local_config(dir)
 }
 
 fn tenant(id: &str) -> Arc<TenantSettings> {

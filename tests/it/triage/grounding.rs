@@ -4,20 +4,13 @@
 
 use std::path::Path;
 
-use jambo_worker::config::{CliOverrides, Config};
 use jambo_worker::eval::triage::{EngineChoice, Run, Split, evaluate};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_local_engine_extracts_nothing_the_lead_does_not_contain() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut config = Config::load(&CliOverrides {
-        data_dir: Some(dir.path().join("data")),
-        tenants_dir: Some(dir.path().join("tenants")),
-        ..CliOverrides::default()
-    })
-    .expect("config");
     // the local engine whatever the environment names
-    config.openai.base_url = None;
+    let config = crate::support::local_config(dir.path());
     std::fs::create_dir_all(&config.data_dir).expect("data dir");
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/corpus");
     let report = evaluate(

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use jambo_worker::config::{CliOverrides, Config, Secret};
+use jambo_worker::config::Secret;
 use jambo_worker::contract::job::Lead;
 use jambo_worker::contract::tenant::TenantSettings;
 use jambo_worker::triage::engine::LeadJob;
@@ -97,12 +97,7 @@ async fn harness(
         .mount(&server)
         .await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut config = Config::load(&CliOverrides {
-        data_dir: Some(dir.path().join("data")),
-        tenants_dir: Some(dir.path().join("tenants")),
-        ..CliOverrides::default()
-    })
-    .expect("config");
+    let mut config = crate::support::local_config(dir.path());
     config.openai.base_url = Some(format!("{}/v1", server.uri()));
     config.openai.api_key = Some(Secret::new("sk-test"));
     config.openai.model = Some("stub".into());

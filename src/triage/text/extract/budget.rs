@@ -2,6 +2,7 @@
 //! in both number conventions; a cue ("budget", "presupuesto", "up to", …) or a budget form field
 //! makes a bare number count, and the currency falls back to the TLD's or the language's.
 
+use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -37,10 +38,10 @@ struct Amount {
 }
 
 /// "5.000" → 5000, "12,500" → 12500, "1.234,56" → 1234.56, "5.5" → 5.5, "12,5" → 12.5.
-fn parse_number(raw: &str) -> Option<f64> {
+pub(crate) fn parse_number(raw: &str) -> Option<f64> {
     let s: String = raw
         .chars()
-        .filter(|c| !matches!(c, ' ' | '\'' | '’' | '\u{202f}'))
+        .filter(|c| !matches!(c, ' ' | '\'' | '’' | '\u{a0}' | '\u{202f}'))
         .collect();
     let dots = s.matches('.').count();
     let commas = s.matches(',').count();
@@ -173,20 +174,22 @@ pub(super) fn find_budget(
 /// remittance's "Amount (EUR)" header says what its bare numbers are, better than the e-mail
 /// domain's country.
 pub(super) fn stated_currency(texts: &[&str]) -> Option<&'static str> {
+    let named: BTreeSet<&'static str> = texts.iter().flat_map(|t| currencies_named(t)).collect();
+    match named.len() {
+        1 => named.into_iter().next(),
+        _ => None,
+    }
+}
+
+/// The ISO 4217 codes of every currency `text` names by code, symbol or word.
+pub(crate) fn currencies_named(text: &str) -> BTreeSet<&'static str> {
     static STATED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(&format!(r"(?i)(?:^|[^\p{{L}}])({CUR})(?:$|[^\p{{L}}])")).expect("static regex")
     });
-    let mut found: Option<&'static str> = None;
-    for text in texts {
-        for captures in STATED.captures_iter(text) {
-            let code = currency_code(&captures[1])?;
-            match found {
-                Some(other) if other != code => return None,
-                _ => found = Some(code),
-            }
-        }
-    }
-    found
+    STATED
+        .captures_iter(text)
+        .filter_map(|c| currency_code(&c[1]))
+        .collect()
 }
 
 /// Takes "between"/"zwischen"/"entre"/… right before a range into its text.

@@ -34,6 +34,7 @@ use serde_json::{Map, Value, json};
 
 pub use self::phone::to_e164;
 
+pub(crate) use self::budget::{currencies_named, parse_number};
 use self::budget::{find_budget, stated_currency};
 use self::company::{company_in, company_of_domain};
 use self::email::{is_email, is_free_mail};
@@ -44,6 +45,7 @@ use self::tables::{
     TIMELINE_KEYS, WEBSITE_KEYS, currency_of_language, currency_of_tld, region_of_language,
     region_of_tld,
 };
+pub(crate) use self::tables::{MULT, multiplier};
 use self::timeline::find_timeline;
 use self::website::{first_website, tld_of};
 use crate::contract::job::Contact;

@@ -518,9 +518,9 @@ pub(super) const LEADING_NOISE: &[&str] = &[
 // budget: multipliers and currencies
 
 /// Multiplier words after a number ("20k", "1,5 Mio.", "dos mil"); [`multiplier`] gives their value.
-pub(super) const MULT: &str = r"k|mil|mio\.?|mill\.?|m|million|millions|millones|milhões|milioni|miljoen|thousand|tausend|tsd\.?|mille|mila";
+pub(crate) const MULT: &str = r"k|mil|mio\.?|mill\.?|m|million|millions|millones|milhões|milioni|miljoen|thousand|tausend|tsd\.?|mille|mila|bn|billion|billions";
 /// Currency symbols and words; [`currency_code`] gives their ISO 4217 code.
-pub(super) const CUR: &str = r"us\$|r\$|[$€£¥₹₺₦₽₩]|usd|eur|gbp|chf|cad|aud|nzd|sgd|hkd|brl|mxn|aed|sar|qar|kwd|omr|bhd|egp|jpy|cny|rmb|inr|sek|nok|dkk|pln|zł|zar|kes|ngn|krw|dirhams?|riyals?|yen|yuan|rupees?|lira|dollars?|euros?|pounds?|dólares|dolares|libras|francs?|reais";
+pub(super) const CUR: &str = r"us\$|r\$|[$€£¥₹₺₦₽₩]|usd|eur|gbp|chf|cad|aud|nzd|sgd|hkd|brl|mxn|aed|sar|qar|kwd|omr|bhd|egp|jpy|cny|rmb|inr|sek|nok|dkk|pln|zł|zar|kes|ksh|ngn|krw|tl|dirhams?|riyals?|yen|yuan|rupees?|lira|dollars?|euros?|pounds?|dólares|dolares|libras|francs?|franken|reais";
 
 /// The ISO 4217 code of a [`CUR`] symbol or word.
 pub(super) fn currency_code(symbol: &str) -> Option<&'static str> {
@@ -529,7 +529,7 @@ pub(super) fn currency_code(symbol: &str) -> Option<&'static str> {
         "$" | "us$" | "usd" | "dollar" | "dollars" | "dólares" | "dolares" => "USD",
         "€" | "eur" | "euro" | "euros" => "EUR",
         "£" | "gbp" | "pound" | "pounds" | "libras" => "GBP",
-        "chf" | "franc" | "francs" => "CHF",
+        "chf" | "franc" | "francs" | "franken" => "CHF",
         "r$" | "brl" | "reais" => "BRL",
         "cad" => "CAD",
         "aud" => "AUD",
@@ -547,7 +547,7 @@ pub(super) fn currency_code(symbol: &str) -> Option<&'static str> {
         "¥" | "jpy" | "yen" => "JPY",
         "cny" | "rmb" | "yuan" => "CNY",
         "₹" | "inr" | "rupee" | "rupees" => "INR",
-        "₺" | "lira" => "TRY",
+        "₺" | "lira" | "tl" => "TRY",
         "₦" | "ngn" => "NGN",
         "₽" => "RUB",
         "₩" | "krw" => "KRW",
@@ -556,19 +556,20 @@ pub(super) fn currency_code(symbol: &str) -> Option<&'static str> {
         "dkk" => "DKK",
         "pln" | "zł" => "PLN",
         "zar" => "ZAR",
-        "kes" => "KES",
+        "kes" | "ksh" => "KES",
         _ => return None,
     })
 }
 
 /// The value of a [`MULT`] word (1 for anything else).
-pub(super) fn multiplier(mult: &str) -> f64 {
+pub(crate) fn multiplier(mult: &str) -> f64 {
     let m = mult.to_lowercase();
     let m = m.trim_end_matches('.');
     match m {
         "k" | "mil" | "thousand" | "tausend" | "tsd" | "mille" | "mila" => 1e3,
         "m" | "mio" | "mill" | "million" | "millions" | "millones" | "milhões" | "milioni"
         | "miljoen" => 1e6,
+        "bn" | "billion" | "billions" => 1e9,
         _ => 1.0,
     }
 }

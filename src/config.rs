@@ -18,7 +18,12 @@ use serde::{Deserialize, Serialize};
 use crate::contract::job::Family;
 
 /// Environment variables that carry secrets: read directly, kept out of the layered config.
-const SECRET_ENV: [&str; 3] = ["AMQP__PASSWORD", "OPENAI__API_KEY", "STORE__API_KEY"];
+const SECRET_ENV: [&str; 4] = [
+    "AMQP__PASSWORD",
+    "OPENAI__API_KEY",
+    "STORE__API_KEY",
+    "STATE__PASSWORD",
+];
 
 /// Why the configuration cannot be used. The message names the key.
 #[derive(Debug, thiserror::Error)]
@@ -64,10 +69,46 @@ pub struct RawConfig {
     pub amqp: RawAmqp,
     pub worker: RawWorker,
     pub openai: RawOpenAi,
+    /// More chat providers by name, besides `[openai]` (a tenant's `ai.providers` chain names
+    /// them).
+    pub providers: BTreeMap<String, RawProvider>,
     pub privacy: RawPrivacy,
     pub knowledge: RawKnowledge,
     pub models: RawModels,
     pub store: RawStore,
+    pub state: RawState,
+}
+
+/// `[state]`: where the idempotency records, results and tenant settings live.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawState {
+    /// `embedded` (files under the data dir, one process each) or `postgres` (shared by
+    /// replicas).
+    pub backend: String,
+    /// `postgres://user@host:5432/db`; the password from `JAMBO__STATE__PASSWORD`,
+    /// `password_file` or the URL.
+    pub url: Option<String>,
+    pub password_file: Option<PathBuf>,
+    /// The schema of the tables (created when missing).
+    pub schema: String,
+    /// Connections per replica.
+    pub pool_size: usize,
+    /// How long a replica's claim on a running job lasts before another may take it over.
+    pub claim_lease_secs: u64,
+}
+
+impl Default for RawState {
+    fn default() -> Self {
+        RawState {
+            backend: "embedded".into(),
+            url: None,
+            password_file: None,
+            schema: "public".into(),
+            pool_size: 8,
+            claim_lease_secs: 1800,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -148,9 +189,27 @@ pub struct RawOpenAi {
     pub embedding_dimensions: u32,
     /// Texts per `/v1/embeddings` request.
     pub embedding_batch: usize,
-    /// Whole-call timeout, retries included (the client retries 429 and 5xx three times with
-    /// exponential backoff, honouring `Retry-After`).
+    /// Whole-call timeout. The client does not retry: a failed call goes to the next provider
+    /// of the tenant's chain (or the local engine), and a `Retry-After` on a 429 or 503 keeps
+    /// this provider out of every chain for that long (at most 10 minutes).
     pub timeout_secs: u64,
+    /// A model per call (`triage`, `reply`), else `model`.
+    pub models: BTreeMap<String, String>,
+}
+
+/// `[providers.<name>]`: one more OpenAI-compatible chat provider.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawProvider {
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    /// The environment variable that holds its API key.
+    pub api_key_env: Option<String>,
+    pub api_key_file: Option<PathBuf>,
+    /// Whole-call timeout (60 s when 0).
+    pub timeout_secs: u64,
+    /// A model per call (`triage`, `reply`), else `model`.
+    pub models: BTreeMap<String, String>,
 }
 
 impl Default for RawOpenAi {
@@ -163,6 +222,7 @@ impl Default for RawOpenAi {
             embedding_dimensions: 0,
             embedding_batch: 64,
             timeout_secs: 60,
+            models: BTreeMap::new(),
         }
     }
 }
@@ -209,10 +269,12 @@ impl Default for RawConfig {
             amqp: RawAmqp::default(),
             worker: RawWorker::default(),
             openai: RawOpenAi::default(),
+            providers: BTreeMap::new(),
             privacy: RawPrivacy::default(),
             knowledge: RawKnowledge::default(),
             models: RawModels::default(),
             store: RawStore::default(),
+            state: RawState::default(),
         }
     }
 }
@@ -290,6 +352,8 @@ pub struct Config {
     pub amqp: AmqpConfig,
     pub worker: WorkerConfig,
     pub openai: OpenAiConfig,
+    /// The chat providers besides `openai`, by name (`[providers.<name>]`).
+    pub providers: Vec<ChatProvider>,
     pub privacy: PrivacyConfig,
     /// `knowledge.allow_private_network`.
     pub knowledge_allow_private_network: bool,
@@ -298,6 +362,23 @@ pub struct Config {
     /// The model cache (see [`RawModels::dir`]).
     pub models_dir: PathBuf,
     pub store: StoreConfig,
+    pub state: StateConfig,
+}
+
+/// Where the shared state lives.
+#[derive(Debug, Clone, Default)]
+pub enum StateConfig {
+    /// Files under the data dir (the job store) and the tenants folder.
+    #[default]
+    Embedded,
+    Postgres {
+        /// The URL as given (log it with [`redact_url`]).
+        url: String,
+        password: Option<Secret>,
+        schema: String,
+        pool_size: usize,
+        claim_lease: Duration,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -337,6 +418,33 @@ pub struct OpenAiConfig {
     pub embedding_dimensions: Option<u32>,
     pub embedding_batch: usize,
     pub timeout: Duration,
+    /// A model per call (`triage`, `reply`), else `model`.
+    pub models: BTreeMap<String, String>,
+}
+
+/// One more OpenAI-compatible chat provider (`[providers.<name>]`).
+#[derive(Debug, Clone, Default)]
+pub struct ChatProvider {
+    pub name: String,
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    pub api_key: Option<Secret>,
+    pub timeout: Duration,
+    pub models: BTreeMap<String, String>,
+}
+
+impl OpenAiConfig {
+    /// The `[openai]` section as a chat provider named `openai`.
+    pub fn as_chat_provider(&self) -> ChatProvider {
+        ChatProvider {
+            name: "openai".into(),
+            base_url: self.base_url.clone(),
+            model: self.model.clone(),
+            api_key: self.api_key.clone(),
+            timeout: self.timeout,
+            models: self.models.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -391,7 +499,11 @@ impl Config {
         if raw.models.dir.is_none() {
             raw.models.dir = Some(default_models);
         }
+        let raw_providers = raw.providers.clone();
+        let raw_state = raw.state.clone();
         let mut config = resolve(raw, password, api_key)?;
+        config.providers = resolve_providers(&raw_providers, &var)?;
+        config.state = resolve_state(&raw_state, var("JAMBO__STATE__PASSWORD"))?;
         config.store.api_key = var("JAMBO__STORE__API_KEY")
             .or_else(|| var("QDRANT_API_KEY"))
             .map(Secret);
@@ -489,6 +601,11 @@ fn refuse_secrets_in_file(path: &Path, text: &str) -> Result<(), ConfigError> {
     if has("openai", "api_key") {
         return Err(ConfigError::Invalid(
             "openai.api_key: secrets are not read from the config file; set JAMBO__OPENAI__API_KEY or openai.api_key_file".into(),
+        ));
+    }
+    if has("state", "password") {
+        return Err(ConfigError::Invalid(
+            "state.password: secrets are not read from the config file; set JAMBO__STATE__PASSWORD or state.password_file".into(),
         ));
     }
     if has("store", "api_key") {
@@ -658,7 +775,9 @@ fn resolve(
                 .then_some(raw.openai.embedding_dimensions),
             embedding_batch: raw.openai.embedding_batch.max(1),
             timeout: Duration::from_secs(raw.openai.timeout_secs.max(1)),
+            models: raw.openai.models.clone(),
         },
+        providers: Vec::new(),
         knowledge_allow_private_network: raw.knowledge.allow_private_network,
         knowledge_files_root: raw.knowledge.files_root.clone(),
         privacy: PrivacyConfig {
@@ -668,6 +787,7 @@ fn resolve(
         },
         models_dir: raw.models.dir.clone().unwrap_or_default(),
         store: resolve_store(&raw.store)?,
+        state: StateConfig::Embedded,
     })
 }
 
@@ -711,6 +831,113 @@ pub struct StoreConfig {
     pub url: Option<String>,
     pub collection: String,
     pub api_key: Option<Secret>,
+}
+
+/// `[state]`: the embedded default, or PostgreSQL with a URL.
+fn resolve_state(raw: &RawState, password: Option<String>) -> Result<StateConfig, ConfigError> {
+    match raw.backend.as_str() {
+        "embedded" => Ok(StateConfig::Embedded),
+        "postgres" => {
+            let url = raw
+                .url
+                .clone()
+                .filter(|u| !u.trim().is_empty())
+                .ok_or_else(|| {
+                    ConfigError::Invalid(
+                        "state.url: must be set for backend \"postgres\" (postgres://user@host:5432/db)"
+                            .into(),
+                    )
+                })?;
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(ConfigError::Invalid(format!(
+                    "state.url: {} is not a postgres:// URL",
+                    redact_url(&url)
+                )));
+            }
+            if raw.pool_size == 0 {
+                return Err(ConfigError::Invalid(
+                    "state.pool_size: must be at least 1".into(),
+                ));
+            }
+            Ok(StateConfig::Postgres {
+                url,
+                password: secret_from(password, raw.password_file.as_deref())?,
+                schema: raw.schema.clone(),
+                pool_size: raw.pool_size,
+                claim_lease: Duration::from_secs(raw.claim_lease_secs.max(1)),
+            })
+        }
+        other => Err(ConfigError::Invalid(format!(
+            "state.backend: {other:?} is not \"embedded\" or \"postgres\""
+        ))),
+    }
+}
+
+/// `[providers.<name>]`: each with a base URL and a model, its key from the environment
+/// variable it names or its key file; `openai` is the `[openai]` section's name.
+fn resolve_providers(
+    raw: &BTreeMap<String, RawProvider>,
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<ChatProvider>, ConfigError> {
+    let mut out = Vec::new();
+    for (name, p) in raw {
+        let key = |k: &str| format!("providers.{name}.{k}");
+        if name == "openai" {
+            return Err(ConfigError::Invalid(format!(
+                "{}: `openai` is the [openai] section; give this provider another name",
+                key("base_url")
+            )));
+        }
+        if crate::contract::tenant::validate_tenant_id(name).is_err() {
+            return Err(ConfigError::Invalid(format!(
+                "providers.{name}: a name of letters, digits, `-` and `_`"
+            )));
+        }
+        if p.base_url.as_deref().is_none_or(|u| u.trim().is_empty()) {
+            return Err(ConfigError::Invalid(format!(
+                "{}: must be set",
+                key("base_url")
+            )));
+        }
+        if p.model.as_deref().is_none_or(|m| m.trim().is_empty()) {
+            return Err(ConfigError::Invalid(format!(
+                "{}: must be set",
+                key("model")
+            )));
+        }
+        for task in p.models.keys() {
+            if !crate::contract::tenant::MODEL_TASKS.contains(&task.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "{}: not a call of the engine (one of {})",
+                    key(&format!("models.{task}")),
+                    crate::contract::tenant::MODEL_TASKS.join(", ")
+                )));
+            }
+        }
+        let from_env = match &p.api_key_env {
+            Some(env) => Some(var(env).ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "{}: the environment variable {env} is not set",
+                    key("api_key_env")
+                ))
+            })?),
+            None => None,
+        };
+        let api_key = secret_from(from_env, p.api_key_file.as_deref())?;
+        out.push(ChatProvider {
+            name: name.clone(),
+            base_url: p.base_url.clone(),
+            model: p.model.clone(),
+            api_key,
+            timeout: Duration::from_secs(if p.timeout_secs == 0 {
+                60
+            } else {
+                p.timeout_secs
+            }),
+            models: p.models.clone(),
+        });
+    }
+    Ok(out)
 }
 
 fn resolve_store(raw: &RawStore) -> Result<StoreConfig, ConfigError> {

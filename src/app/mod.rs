@@ -10,7 +10,7 @@ mod adapters;
 
 use std::sync::Arc;
 
-use crate::config::Config;
+use crate::config::{Config, StateConfig};
 use crate::contract::job::Family;
 use crate::contract::tenant::TenantSettings;
 use crate::handlers::{HandlerParts, Handlers};
@@ -25,6 +25,7 @@ use crate::runtime::handler::JobStoreResults;
 use crate::runtime::pipeline::Pipeline;
 use crate::runtime::worker::lane_of;
 use crate::state::jobs::{JobStore, RedbJobStore};
+use crate::state::postgres::{PgJobStore, PgSettings, PgState};
 use crate::state::tenants::TenantStore;
 use crate::triage::engine::{Engines, LocalEngine};
 
@@ -61,12 +62,20 @@ impl Privacy {
         let fast_redactor = Arc::new(Redactor::for_tier(&config.models_dir, RedactTier::Fast));
         // Only content sent to a provider needs the model tier; without a provider the gate
         // sends nothing, so the model is not loaded.
-        let outgoing = if config.openai.base_url.is_some() || config.openai.api_key.is_some() {
+        let outgoing = if config.openai.base_url.is_some()
+            || config.openai.api_key.is_some()
+            || !config.providers.is_empty()
+        {
             Arc::new(Redactor::for_tier(&config.models_dir, RedactTier::Default))
         } else {
             fast_redactor.clone()
         };
-        let gate = Arc::new(Gate::new(&config.openai, outgoing, audit.clone()));
+        let gate = Arc::new(Gate::with_providers(
+            &config.openai,
+            &config.providers,
+            outgoing,
+            audit.clone(),
+        ));
         Privacy {
             audit,
             gate,
@@ -108,14 +117,23 @@ pub fn families(config: &Config) -> Vec<Family> {
 
 /// Opens the stores under the data dir, builds every part and the pipeline, and starts the
 /// retention sweep.
-pub fn pipeline(config: &Config) -> Result<Arc<Pipeline>, AppError> {
+pub async fn pipeline(config: &Config) -> Result<Arc<Pipeline>, AppError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|err| {
         AppError::Storage(format!("data dir {}: {err}", config.data_dir.display()))
     })?;
-    let tenants = Arc::new(
-        TenantStore::open(&config.tenants_dir).map_err(|e| AppError::Storage(e.to_string()))?,
-    );
-    let jobs = job_store(config)?;
+    let (tenants, jobs) = match shared_state(config).await? {
+        Some(state) => (
+            Arc::new(TenantStore::shared(state.clone())),
+            Arc::new(PgJobStore::new(state, idempotency_window(config))) as Arc<dyn JobStore>,
+        ),
+        None => (
+            Arc::new(
+                TenantStore::open(&config.tenants_dir)
+                    .map_err(|e| AppError::Storage(e.to_string()))?,
+            ),
+            job_store(config)?,
+        ),
+    };
     let privacy = Privacy::build(config);
     let knowledge = knowledge(config, &privacy)?;
     let handlers = Handlers::new(HandlerParts {
@@ -134,13 +152,44 @@ pub fn pipeline(config: &Config) -> Result<Arc<Pipeline>, AppError> {
     )))
 }
 
+/// The shared state on PostgreSQL when the config names it (`[state] backend = "postgres"`),
+/// connected and migrated.
+pub async fn shared_state(config: &Config) -> Result<Option<PgState>, AppError> {
+    let StateConfig::Postgres {
+        url,
+        password,
+        schema,
+        pool_size,
+        claim_lease,
+    } = &config.state
+    else {
+        return Ok(None);
+    };
+    let settings = PgSettings {
+        url: url.clone(),
+        password: password.as_ref().map(|p| p.expose().to_owned()),
+        schema: schema.clone(),
+        pool_size: *pool_size,
+        claim_lease: *claim_lease,
+    };
+    let state = PgState::connect(&settings).await.map_err(|e| {
+        AppError::Storage(format!("state.url {}: {e}", crate::config::redact_url(url)))
+    })?;
+    Ok(Some(state))
+}
+
+/// Results are kept for the idempotency window, never longer than the retention period.
+fn idempotency_window(config: &Config) -> std::time::Duration {
+    match config.privacy.retention {
+        Some(retention) => config.worker.idempotency_window.min(retention),
+        None => config.worker.idempotency_window,
+    }
+}
+
 /// The embedded job store: results are kept for the idempotency window, never longer than the
 /// retention period.
 pub fn job_store(config: &Config) -> Result<Arc<dyn JobStore>, AppError> {
-    let window = match config.privacy.retention {
-        Some(retention) => config.worker.idempotency_window.min(retention),
-        None => config.worker.idempotency_window,
-    };
+    let window = idempotency_window(config);
     let store = RedbJobStore::open(&config.data_dir.join("jobs.redb"), window)
         .map_err(|e| AppError::Storage(e.to_string()))?;
     Ok(Arc::new(store))

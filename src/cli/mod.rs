@@ -234,6 +234,7 @@ impl From<JobError> for CliError {
             | JobError::Transient(_)
             | JobError::Storage(_)
             | JobError::Rejected(_)
+            | JobError::Busy
             | JobError::RetriesExhausted { .. } => CliError::Failed(message),
         }
     }

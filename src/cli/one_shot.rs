@@ -36,7 +36,7 @@ pub(super) async fn execute_and_print(
     job: Value,
     json_out: bool,
 ) -> Result<(), CliError> {
-    let pipeline = crate::app::pipeline(config)?;
+    let pipeline = crate::app::pipeline(config).await?;
     let message = Message::new(serde_json::to_vec(&job).map_err(CliError::failed)?);
     let executed = pipeline
         .execute(&message, &Discard)

@@ -8,7 +8,7 @@ use crate::runtime::worker::{Stopped, Worker};
 
 pub async fn run(config: Config) -> Result<(), CliError> {
     let metrics = crate::runtime::ops::init_metrics();
-    let pipeline = crate::app::pipeline(&config)?;
+    let pipeline = crate::app::pipeline(&config).await?;
     let queue = crate::app::queue(&config).await?;
     let stop = CancellationToken::new();
     if let Some(addr) = config.http_listen {

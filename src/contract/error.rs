@@ -58,6 +58,10 @@ pub enum JobError {
     /// thing does not exist). Dead-lettered.
     #[error("job rejected: {0}")]
     Rejected(String),
+    /// Another replica holds the claim on this job id and runs it now. Delivered again later
+    /// without using up an attempt: by then its result is stored and answers the copy.
+    #[error("another replica is running this job")]
+    Busy,
     /// Retries were used up; carries the last error's kind and message. Dead-lettered.
     #[error("gave up after {attempts} attempts: {last}")]
     RetriesExhausted { attempts: u32, last: String },
@@ -78,6 +82,7 @@ impl JobError {
             JobError::Transient(_) => Disposition::Retry,
             JobError::Storage(_) => Disposition::Retry,
             JobError::Rejected(_) => Disposition::DeadLetter,
+            JobError::Busy => Disposition::Retry,
             JobError::RetriesExhausted { .. } => Disposition::DeadLetter,
         }
     }
@@ -97,6 +102,7 @@ impl JobError {
             JobError::Transient(_) => "transient",
             JobError::Storage(_) => "storage",
             JobError::Rejected(_) => "rejected",
+            JobError::Busy => "busy",
             JobError::RetriesExhausted { .. } => "retries_exhausted",
         }
     }

@@ -1,6 +1,8 @@
 //! Tenant settings (`<tenant_id>.toml` or a `tenant.configure` job): their shape and validation.
 //! Where they are kept is `state::tenants`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -36,6 +38,19 @@ pub struct AiSettings {
     /// provider gate before anything leaves the process, and PII found is tagged on each chunk.
     #[serde(default)]
     pub redact_knowledge: bool,
+    /// The providers to ask, in order (names of the worker's `[openai]` = `"openai"` and
+    /// `[providers.<name>]` sections): the next one answers when one fails, is rate limited or
+    /// its circuit is open. Empty: every configured provider, `openai` first.
+    #[serde(default)]
+    pub providers: Vec<String>,
+    /// A model per call (`triage`, `reply`) for this tenant, on whichever provider answers; else
+    /// the provider's own choice.
+    #[serde(default)]
+    pub models: BTreeMap<String, String>,
+    /// Provider tokens (prompt and completion) this tenant may use per UTC day; past it the
+    /// local engine answers and the result says why. `None`: no limit.
+    #[serde(default)]
+    pub daily_token_budget: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +80,9 @@ pub struct Route {
     pub to: String,
 }
 
+/// The provider calls a model can be chosen for (`ai.models.<call>`, `models.<call>`).
+pub const MODEL_TASKS: [&str; 2] = ["triage", "reply"];
+
 fn default_route() -> String {
     "inbox".to_owned()
 }
@@ -76,6 +94,9 @@ impl Default for AiSettings {
             training_opt_in: false,
             provider: Provider::Local,
             redact_knowledge: false,
+            providers: Vec::new(),
+            models: BTreeMap::new(),
+            daily_token_budget: None,
         }
     }
 }
@@ -102,6 +123,14 @@ impl TenantSettings {
         for (i, route) in self.routes.iter().enumerate() {
             if route.to.trim().is_empty() {
                 return Err(format!("routes[{i}].to: must not be empty"));
+            }
+        }
+        for task in self.ai.models.keys() {
+            if !MODEL_TASKS.contains(&task.as_str()) {
+                return Err(format!(
+                    "ai.models.{task}: not a call of the engine (one of {})",
+                    MODEL_TASKS.join(", ")
+                ));
             }
         }
         Ok(())

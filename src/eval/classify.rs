@@ -45,6 +45,11 @@ pub struct RunReport {
 
 /// Reads a CSV file with a header (RFC 4180 quoting, by the `csv` crate) into rows of fields.
 pub fn read_csv(path: &Path) -> Result<Vec<Vec<String>>, EvalError> {
+    Ok(read_csv_table(path)?.1)
+}
+
+/// A CSV file's header row and records (the one CSV reader of the evaluations).
+pub fn read_csv_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), EvalError> {
     let data_error =
         |err: &dyn std::fmt::Display| EvalError::Data(format!("{}: {err}", path.display()));
     let mut reader = csv::ReaderBuilder::new()
@@ -52,16 +57,23 @@ pub fn read_csv(path: &Path) -> Result<Vec<Vec<String>>, EvalError> {
         .flexible(true)
         .from_path(path)
         .map_err(|err| data_error(&err))?;
-    if reader.headers().map_err(|err| data_error(&err))?.is_empty() {
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|err| data_error(&err))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    if headers.is_empty() {
         return Err(data_error(&"empty"));
     }
-    reader
+    let records = reader
         .records()
         .map(|record| {
             let record = record.map_err(|err| data_error(&err))?;
             Ok(record.iter().map(str::to_owned).collect())
         })
-        .collect()
+        .collect::<Result<_, EvalError>>()?;
+    Ok((headers, records))
 }
 
 fn read_split(dir: &Path, name: &str) -> Result<Vec<(String, String)>, EvalError> {

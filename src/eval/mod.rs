@@ -4,6 +4,7 @@
 //! Owns: reading the data sets, running the product's own parts on them (built by `app`, as in
 //! production) and scoring. Must not know: the command line (`cli` maps [`EvalError`]).
 
+pub(crate) mod bitext;
 pub mod classify;
 pub(crate) mod cranfield;
 pub(crate) mod embed_cache;

@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::contract::job::Lead;
 use crate::contract::tenant::{Provider, TenantSettings};
 use crate::triage::engine::LeadJob;
-use crate::triage::grounding::Dropped;
+use crate::triage::grounding::{Dropped, Evidence, ground_lead};
 
 /// Which part of the corpus runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -70,7 +70,8 @@ pub struct ProviderFigures {
     pub calls_per_lead: f64,
     pub prompt_tokens_per_lead: f64,
     pub completion_tokens_per_lead: f64,
-    /// Per task: share of leads whose first answer was schema-valid and grounded.
+    /// Per call (`triage`, `reply`) and per part of an answer that can fall back on its own
+    /// (`summary`): share of leads whose first answer was valid and kept.
     pub first_answer_valid: BTreeMap<String, f64>,
     /// Per task: share of leads whose first answer needed a correction.
     pub repair_rate: BTreeMap<String, f64>,
@@ -83,31 +84,36 @@ pub struct ProviderFigures {
 
 /// One labelled lead.
 #[derive(Debug, Clone, Deserialize)]
-struct Labelled {
-    split: String,
-    tenant_id: String,
+pub(super) struct Labelled {
+    pub(super) split: String,
+    pub(super) tenant_id: String,
     #[serde(default, with = "time::serde::rfc3339::option")]
-    created_at: Option<time::OffsetDateTime>,
-    lead: Lead,
-    labels: Labels,
+    pub(super) created_at: Option<time::OffsetDateTime>,
+    pub(super) lead: Lead,
+    pub(super) labels: Labels,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-struct Labels {
-    category: String,
-    spam: bool,
-    route: String,
-    language: String,
-    email: Option<String>,
-    phone: Option<String>,
-    name: Option<String>,
-    company: Option<String>,
+pub(super) struct Labels {
+    pub(super) category: String,
+    pub(super) spam: bool,
+    pub(super) route: String,
+    pub(super) language: String,
+    pub(super) email: Option<String>,
+    pub(super) phone: Option<String>,
+    pub(super) name: Option<String>,
+    pub(super) company: Option<String>,
 }
 
 /// What the engine answered, as far as it is scored.
 #[derive(Debug, Clone, Default)]
 struct Answer {
     category: Option<String>,
+    /// The local classifier's category (the same as `category` unless a model answered
+    /// another one).
+    local_category: Option<String>,
+    /// The model's category, when a model answered.
+    model_category: Option<String>,
     is_spam: bool,
     route: String,
     needs_human: bool,
@@ -115,10 +121,14 @@ struct Answer {
     fields: BTreeMap<&'static str, Option<String>>,
     /// The values grounding dropped (not found in the lead).
     drops: Vec<GroundingDrop>,
+    /// Values of the published result not found in the lead (must be 0).
+    survived: usize,
     calls: u64,
     prompt_tokens: u64,
     completion_tokens: u64,
-    /// Tasks whose first answer needed a correction, and tasks whose local answer stood.
+    /// The calls asked; calls whose first answer needed a correction; calls or parts of an
+    /// answer (`summary`) where the local answer stood.
+    asked: Vec<String>,
     repairs: Vec<String>,
     fallbacks: Vec<String>,
     seconds: f64,
@@ -132,6 +142,11 @@ pub const FIELDS: [&str; 4] = ["email", "phone", "name", "company"];
 pub struct Scores {
     pub leads: usize,
     pub category_accuracy: f64,
+    /// The local classifier's category accuracy on the same leads (equal to
+    /// `category_accuracy` for the local engine).
+    pub local_category_accuracy: f64,
+    /// The model's own category accuracy on the leads (whether or not its label stood).
+    pub model_category_accuracy: f64,
     pub category_macro_f1: f64,
     pub spam_precision: f64,
     pub spam_recall: f64,
@@ -166,6 +181,9 @@ pub struct TriageReport {
     pub provider: ProviderFigures,
     /// Every value grounding dropped: lead id, field, where it came from and why.
     pub grounding_drops: Vec<GroundingDrop>,
+    /// Extracted values of the published results that the lead does not contain (grounding
+    /// run again on each result; must be 0).
+    pub invented_values_published: usize,
 }
 
 /// One value grounding dropped.
@@ -182,9 +200,18 @@ pub struct GroundingDrop {
 /// Reads the corpus, runs the chosen split through each tenant's engine and scores it.
 pub async fn evaluate(config: &Config, data: &Path, run: &Run) -> Result<TriageReport, EvalError> {
     let split = run.split;
-    let mut tenants = read_tenants(&data.join("tenants"))?;
+    // the Bitext support requests, or a corpus folder of tenants and leads
+    let bitext = super::bitext::csv_of(data);
+    let (mut tenants, all_leads) = match &bitext {
+        Some(csv) => super::bitext::read(csv)?,
+        None => (
+            read_tenants(&data.join("tenants"))?,
+            read_leads(&data.join("leads"))?,
+        ),
+    };
     if run.engine == EngineChoice::Openai
         && (config.openai.base_url.is_none() || config.openai.model.is_none())
+        && config.providers.is_empty()
     {
         return Err(EvalError::Input(
             "--engine openai needs an OpenAI-compatible server: set OPENAI_BASE_URL and OPENAI_MODEL (scripts/model-server.sh start prints them)".into(),
@@ -199,7 +226,7 @@ pub async fn evaluate(config: &Config, data: &Path, run: &Run) -> Result<TriageR
         };
         *settings = Arc::new(changed);
     }
-    let leads: Vec<Labelled> = read_leads(&data.join("leads"))?
+    let leads: Vec<Labelled> = all_leads
         .into_iter()
         .filter(|l| split.takes(&l.split))
         .take(run.limit.unwrap_or(usize::MAX))
@@ -240,6 +267,11 @@ pub async fn evaluate(config: &Config, data: &Path, run: &Run) -> Result<TriageR
                     .await
                     .map_err(|e| EvalError::Failed(format!("lead {}: {e}", labelled.lead.id)))?;
                 let mut answer = answer_of(&triaged.result, &labelled.lead.id, &drops);
+                // an independent look at what was published: grounding the final result again
+                // must find nothing to drop
+                let mut published = triaged.result.clone();
+                let evidence = Evidence::of(&labelled.lead, labelled.created_at);
+                answer.survived = ground_lead(&mut published, &evidence).len();
                 answer.seconds = lead_started.elapsed().as_secs_f64();
                 Ok(answer)
             }
@@ -290,6 +322,7 @@ pub async fn evaluate(config: &Config, data: &Path, run: &Run) -> Result<TriageR
         engine: run.engine,
         provider: provider_figures(&answers),
         grounding_drops: answers.iter().flat_map(|a| a.drops.clone()).collect(),
+        invented_values_published: answers.iter().map(|a| a.survived).sum(),
     })
 }
 
@@ -299,7 +332,16 @@ fn provider_figures(answers: &[Answer]) -> ProviderFigures {
     let mut first_answer_valid = BTreeMap::new();
     let mut repair_rate = BTreeMap::new();
     let mut fallback_rate = BTreeMap::new();
-    for task in ["classify", "extract", "summarize", "route"] {
+    // every call asked, and every part of an answer that fell back on its own
+    let mut tasks: Vec<String> = answers
+        .iter()
+        .flat_map(|a| a.asked.iter().chain(&a.fallbacks).chain(&a.repairs))
+        .cloned()
+        .collect();
+    tasks.sort();
+    tasks.dedup();
+    for task in &tasks {
+        let task = task.as_str();
         let share =
             |f: &dyn Fn(&Answer) -> bool| answers.iter().filter(|a| f(a)).count() as f64 / n;
         let repaired = share(&|a| a.repairs.iter().any(|t| t == task));
@@ -387,6 +429,20 @@ fn answer_of(result: &Value, lead_id: &str, final_drops: &[Dropped]) -> Answer {
     let extracted = &result["extracted"];
     Answer {
         category: text(&result["category"]["label"]),
+        // the local label is beside the model's when the model's stands, else it is the label
+        local_category: text(&result["category"]["local"]["label"])
+            .or_else(|| text(&result["category"]["label"])),
+        model_category: text(&result["category"]["model"]["label"]).or_else(|| {
+            let model_answered = result["engine"] == "openai"
+                && !result["fallbacks"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|f| f["task"] == "triage" && f["used"] == "local");
+            model_answered
+                .then(|| text(&result["category"]["label"]))
+                .flatten()
+        }),
         is_spam: result["spam"]["is_spam"].as_bool().unwrap_or(false),
         route: text(&result["route"]["destination"]).unwrap_or_default(),
         needs_human: result["route"]["needs_human"].as_bool().unwrap_or(false),
@@ -414,9 +470,16 @@ fn answer_of(result: &Value, lead_id: &str, final_drops: &[Dropped]) -> Answer {
                 })
             })
             .collect(),
+        survived: 0,
         calls: result["usage"]["calls"].as_u64().unwrap_or(0),
         prompt_tokens: result["usage"]["prompt_tokens"].as_u64().unwrap_or(0),
         completion_tokens: result["usage"]["completion_tokens"].as_u64().unwrap_or(0),
+        asked: result["usage"]["asked"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(text)
+            .collect(),
         repairs: result["usage"]["repairs"]
             .as_array()
             .into_iter()
@@ -541,6 +604,20 @@ fn score(pairs: &[(&Labelled, &Answer)]) -> Scores {
     Scores {
         leads: n,
         category_accuracy: ratio(category_right, n),
+        model_category_accuracy: ratio(
+            pairs
+                .iter()
+                .filter(|(l, a)| a.model_category.as_deref() == Some(l.labels.category.as_str()))
+                .count(),
+            n,
+        ),
+        local_category_accuracy: ratio(
+            pairs
+                .iter()
+                .filter(|(l, a)| a.local_category.as_deref() == Some(l.labels.category.as_str()))
+                .count(),
+            n,
+        ),
         category_macro_f1: macro_f1,
         spam_precision,
         spam_recall,
@@ -605,8 +682,9 @@ pub fn table(report: &TriageReport) -> String {
     if report.engine == EngineChoice::Openai {
         let p = &report.provider;
         out.push_str(&format!(
-            "\nprovider: {:.1} calls, {:.0} prompt and {:.0} completion tokens per lead; latency p50 {:.1}s, p95 {:.1}s\n",
-            p.calls_per_lead, p.prompt_tokens_per_lead, p.completion_tokens_per_lead, p.latency_p50, p.latency_p95
+            "\nprovider: {:.1} calls, {:.0} prompt and {:.0} completion tokens per lead; latency p50 {:.1}s, p95 {:.1}s\ncategory accuracy of the results {:.3}; the model's own answers {:.3}, the local classifier's {:.3}\n",
+            p.calls_per_lead, p.prompt_tokens_per_lead, p.completion_tokens_per_lead, p.latency_p50, p.latency_p95,
+            report.overall.category_accuracy, report.overall.model_category_accuracy, report.overall.local_category_accuracy
         ));
         out.push_str(
             "| task | first answer valid | repaired | local answer stood |\n|---|---|---|---|\n",
@@ -641,6 +719,10 @@ pub fn table(report: &TriageReport) -> String {
                     .join(", ")
             )
         }
+    ));
+    out.push_str(&format!(
+        "extracted values not in the lead that reached a result: {}\n",
+        report.invented_values_published
     ));
     for (tenant, matrix) in &report.confusion {
         out.push_str(&format!(

@@ -1,4 +1,5 @@
-//! `tenant.configure`: validates and stores a tenant's settings in the tenants folder.
+//! `tenant.configure`: validates and stores a tenant's settings (the tenants folder, or the
+//! shared database).
 
 use std::sync::Arc;
 
@@ -20,13 +21,13 @@ impl TenantHandler {
     }
 
     pub async fn configure(&self, settings: &TenantSettings) -> Result<Output, JobError> {
-        let store = self.tenants.clone();
-        let to_write = settings.clone();
-        tokio::task::spawn_blocking(move || store.put(&to_write))
+        self.tenants
+            .store(settings)
             .await
-            .map_err(|err| JobError::Storage(err.to_string()))?
             .map_err(|err| match err {
-                TenantError::Io { .. } => JobError::Storage(err.to_string()),
+                TenantError::Io { .. } | TenantError::Shared(_) => {
+                    JobError::Storage(err.to_string())
+                }
                 TenantError::Invalid { .. } => JobError::Rejected(err.to_string()),
             })?;
         Ok(Output::new(json!({

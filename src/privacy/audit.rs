@@ -24,6 +24,9 @@ pub enum Purpose {
     EmbedKnowledge,
     /// Embedding a query or a lead for search or classification.
     EmbedQuery,
+    /// A lead's one triage call (category, fields, summary and route together).
+    Triage,
+    /// The per-task calls of earlier versions, kept so their audit records still read.
     Classify,
     Extract,
     Summarize,

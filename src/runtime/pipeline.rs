@@ -13,7 +13,7 @@ use crate::contract::error::{Disposition, JobError, retry_delay};
 use crate::contract::event::{Event, Privacy};
 use crate::contract::job::{DecodeLimits, Job, JobHeader, JobType, Payload, decode};
 use crate::queue::{FailureInfo, Message, Outgoing, Publisher, Settlement};
-use crate::state::jobs::JobStore;
+use crate::state::jobs::{Claim, JobStore};
 use crate::state::tenants::TenantStore;
 
 use super::handler::{JobContext, JobHandler};
@@ -128,7 +128,7 @@ impl Pipeline {
 
         let tenant = match &job.payload {
             Payload::TenantConfigure(settings) => Some(Arc::new((**settings).clone())),
-            _ => match self.tenants.get(&job.tenant_id) {
+            _ => match self.tenants.lookup(&job.tenant_id).await {
                 Ok(Some(settings)) => Some(settings),
                 Ok(None) => {
                     return Err(fail(JobError::UnknownTenant(job.tenant_id.clone()), false));
@@ -170,8 +170,8 @@ impl Pipeline {
         events: &dyn Publisher,
         fail: &(dyn Fn(JobError, bool) -> Failed + Sync),
     ) -> Result<Executed, Failed> {
-        match self.store.get(&job.tenant_id, &job.id).await {
-            Ok(Some(bytes)) => {
+        match self.store.claim(&job.tenant_id, &job.id).await {
+            Ok(Claim::Done(bytes)) => {
                 if let Ok(event) = serde_json::from_slice::<Event>(&bytes) {
                     return Ok(Executed {
                         job_type: job.job_type,
@@ -182,7 +182,11 @@ impl Pipeline {
                 }
                 tracing::warn!(event = "stored_result_unreadable", job_id = %job.id);
             }
-            Ok(None) => {}
+            Ok(Claim::Run) => {}
+            Ok(Claim::Busy) => {
+                metrics::counter!("jambo_jobs_busy_elsewhere_total").increment(1);
+                return Err(fail(JobError::Busy, training_opt_in));
+            }
             Err(err) => return Err(fail(JobError::Storage(err.to_string()), training_opt_in)),
         }
 
@@ -192,11 +196,16 @@ impl Pipeline {
             tenant,
             events,
         };
-        let output = self
-            .handlers
-            .handle(&context)
-            .await
-            .map_err(|error| fail(error, training_opt_in))?;
+        let output = match self.handlers.handle(&context).await {
+            Ok(output) => output,
+            Err(error) => {
+                // let a retry, here or on another replica, claim it again
+                if let Err(err) = self.store.release(&job.tenant_id, &job.id).await {
+                    tracing::warn!(event = "claim_release_failed", job_id = %job.id, error = %err);
+                }
+                return Err(fail(error, training_opt_in));
+            }
+        };
         let event = Event {
             v: 1,
             job_id: Some(job.id.clone()),
@@ -235,6 +244,21 @@ impl Pipeline {
         let job_id = header.id.as_deref().unwrap_or("");
         metrics::histogram!("jambo_job_duration_seconds", "type" => job_type).record(elapsed);
 
+        if matches!(error, JobError::Busy) {
+            // not an attempt of this job: its twin runs elsewhere; look again after a while
+            let delay = retry_delay(2, self.config.retry_base, self.config.retry_max);
+            metrics::counter!("jambo_jobs_total", "type" => job_type, "outcome" => "busy")
+                .increment(1);
+            tracing::info!(event = "job_busy_elsewhere", job_id, job_type);
+            return Settlement::Retry {
+                delay,
+                next_attempt: message.attempt,
+                failure: FailureInfo {
+                    kind: error.kind().to_owned(),
+                    message: error.to_string(),
+                },
+            };
+        }
         let error = match error.disposition() {
             Disposition::Retry if message.attempt < self.config.max_attempts => {
                 let next_attempt = message.attempt + 1;

@@ -36,11 +36,36 @@ pub enum StoreError {
     Closed,
 }
 
+/// What a claim on a job found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Nobody else runs it and it has no stored result: this process runs it now.
+    Run,
+    /// It finished within the window: its stored result event.
+    Done(Vec<u8>),
+    /// Another process (replica) runs it now: ask again later.
+    Busy,
+}
+
 /// Where results of finished jobs are kept for idempotency.
 #[async_trait]
 pub trait JobStore: Send + Sync {
     /// The stored result event of a job, if it finished within the window.
     async fn get(&self, tenant_id: &str, job_id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Claims a job before it runs. A store that one process owns answers from its results
+    /// (the pipeline keeps two copies of a job in one process from running at once); a store
+    /// shared by replicas also holds the job for this process until it stores the result or
+    /// releases it, so no two replicas run it at the same time.
+    async fn claim(&self, tenant_id: &str, job_id: &str) -> Result<Claim, StoreError> {
+        Ok(match self.get(tenant_id, job_id).await? {
+            Some(bytes) => Claim::Done(bytes),
+            None => Claim::Run,
+        })
+    }
+    /// Gives a claimed job up (it failed; a retry anywhere may claim it again).
+    async fn release(&self, _tenant_id: &str, _job_id: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// Stores the result event of a finished job; returns once it is durable.
     async fn put(&self, tenant_id: &str, job_id: &str, event: Vec<u8>) -> Result<(), StoreError> {
         self.put_about(tenant_id, job_id, event, Vec::new()).await

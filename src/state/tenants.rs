@@ -3,13 +3,17 @@
 //!
 //! Settings written by `tenant.configure` go to the tenants folder (`--tenants DIR`, else
 //! `<data-dir>/tenants`). Lookups re-read a file when its modification time changes, so replicas
-//! that share the folder see each other's changes.
+//! that share the folder see each other's changes. With the PostgreSQL state backend the
+//! settings live in the shared database instead, with a version: every job's lookup reads the
+//! current version, so a change made through one replica governs the next job on every replica
+//! (a running job keeps the settings it started with).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+use super::postgres::PgState;
 use crate::contract::tenant::{TenantSettings, validate_tenant_id};
 
 /// Why settings could not be read or written.
@@ -23,6 +27,9 @@ pub enum TenantError {
     },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
+    /// The shared database failed (retry once it is back).
+    #[error("tenant settings: {0}")]
+    Shared(String),
 }
 
 /// Loads and stores tenant settings in one folder of `<tenant_id>.toml` files.
@@ -31,7 +38,12 @@ pub struct TenantStore {
     /// Parsed settings with the modification time they were read at, so a file changed by
     /// another replica (or by hand) is re-read on the next lookup.
     cache: Mutex<HashMap<String, (SystemTime, Arc<TenantSettings>)>>,
+    /// The shared database, when the settings live there; its lookups are cached by version.
+    shared: Option<(PgState, Mutex<VersionedCache>)>,
 }
+
+/// Settings read from the shared database, with the version they were read at.
+type VersionedCache = HashMap<String, (i64, Arc<TenantSettings>)>;
 
 impl TenantStore {
     /// Opens the folder, creating it when missing, and checks every settings file in it so that a
@@ -45,6 +57,7 @@ impl TenantStore {
         let store = TenantStore {
             dir,
             cache: Mutex::new(HashMap::new()),
+            shared: None,
         };
         for id in store.list()? {
             store.get(&id)?;
@@ -52,8 +65,82 @@ impl TenantStore {
         Ok(store)
     }
 
+    /// The settings in the shared database instead of the folder.
+    pub fn shared(state: PgState) -> TenantStore {
+        TenantStore {
+            dir: PathBuf::new(),
+            cache: Mutex::new(HashMap::new()),
+            shared: Some((state, Mutex::new(HashMap::new()))),
+        }
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The tenant's current settings, from the shared database or the folder (the pipeline's
+    /// lookup for every job).
+    pub async fn lookup(
+        &self,
+        tenant_id: &str,
+    ) -> Result<Option<Arc<TenantSettings>>, TenantError> {
+        let Some((state, versions)) = &self.shared else {
+            return self.get(tenant_id);
+        };
+        if validate_tenant_id(tenant_id).is_err() {
+            return Ok(None);
+        }
+        let Some(version) = state
+            .tenant_version(tenant_id)
+            .await
+            .map_err(|e| TenantError::Shared(e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        let lock = || versions.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((v, settings)) = lock().get(tenant_id)
+            && *v == version
+        {
+            return Ok(Some(settings.clone()));
+        }
+        let Some((settings, version)) = state
+            .tenant(tenant_id)
+            .await
+            .map_err(|e| TenantError::Shared(e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        let settings = Arc::new(settings);
+        lock().insert(tenant_id.to_owned(), (version, settings.clone()));
+        Ok(Some(settings))
+    }
+
+    /// Stores a tenant's settings (`tenant.configure`): in the shared database with the next
+    /// version, or atomically in the folder.
+    pub async fn store(self: &Arc<Self>, settings: &TenantSettings) -> Result<(), TenantError> {
+        if let Some((state, _)) = &self.shared {
+            state
+                .put_tenant(settings)
+                .await
+                .map_err(|e| TenantError::Shared(e.to_string()))?;
+            return Ok(());
+        }
+        let store = self.clone();
+        let settings = settings.clone();
+        tokio::task::spawn_blocking(move || store.put(&settings))
+            .await
+            .map_err(|e| TenantError::Shared(e.to_string()))?
+    }
+
+    /// Every configured tenant's id (the shared database's or the folder's).
+    pub async fn ids(&self) -> Result<Vec<String>, TenantError> {
+        match &self.shared {
+            Some((state, _)) => state
+                .tenant_ids()
+                .await
+                .map_err(|e| TenantError::Shared(e.to_string())),
+            None => self.list(),
+        }
     }
 
     /// The ids of all tenants with a settings file.

@@ -316,7 +316,9 @@ fn check_budget(value: &Value, source: &str, evidence: &Evidence) -> Verdict {
 /// A model's category checked against the local engine's: when they differ and the local one
 /// was confident (at least `route::MIN_CONFIDENCE`), or the model's category says spam while
 /// the spam detector says it is not (or the reverse), the route asks a human, and the result
-/// carries both answers (`category.local`) and the reason. Never a silent pick.
+/// carries both answers and the reason. Never a silent pick: a confident local label stays the
+/// result's with the model's beside it (`category.model`); else the model's label stands with
+/// the local one beside it (`category.local`).
 pub fn cross_check_category(
     result: &mut Value,
     local: Option<(&str, f32)>,
@@ -328,12 +330,20 @@ pub fn cross_check_category(
     if let (Some(model), Some((label, confidence))) = (&model, local)
         && model != label
     {
-        result["category"]["local"] =
+        let local_answer =
             json!({"label": label, "confidence": (f64::from(confidence) * 100.0).round() / 100.0});
         if confidence >= route::MIN_CONFIDENCE {
+            // the confident local label stays the result's; the model's goes beside it
+            let model_answer =
+                json!({"label": model, "confidence": result["category"]["confidence"]});
+            result["category"]["label"] = local_answer["label"].clone();
+            result["category"]["confidence"] = local_answer["confidence"].clone();
+            result["category"]["model"] = model_answer;
             reasons.push(format!(
                 "the model says category {model:?}, the local classifier {label:?} ({confidence:.2})"
             ));
+        } else {
+            result["category"]["local"] = local_answer;
         }
     }
     if let Some(model) = &model {
@@ -407,6 +417,179 @@ pub fn check_summary(
         }
     }
     Ok(())
+}
+
+/// A model's reply after [`check_reply`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedReply {
+    /// The sentences kept, with the citation markers of shown passages only.
+    pub text: String,
+    /// The passages the kept sentences cite (1-based numbers as shown), in order of first use.
+    pub cited: Vec<usize>,
+    /// Why something was removed (never the removed text).
+    pub removed: Vec<String>,
+}
+
+/// Checks a model's reply against what it was shown: every sentence that states a fact must end
+/// with a citation `[n]` of a passage that was in the prompt (`passages[n - 1]`). Markers that
+/// name no shown passage are removed; a sentence that states a fact and cites no shown passage
+/// is removed, and so is one whose only citations name no shown passage; a cited sentence is
+/// removed when it names a number, e-mail address or link that
+/// neither its cited passages nor the conversation contain. A sentence states a fact when it
+/// names a number, address or link, or at least two words of the passages that the conversation
+/// does not use; greetings, thanks and "a colleague will follow up" need no citation.
+pub fn check_reply(text: &str, passages: &[&str], conversation: &str) -> CheckedReply {
+    let conversation_lower = conversation.to_lowercase();
+    let conversation_words = words_of(&conversation_lower);
+    let passages_lower: Vec<String> = passages.iter().map(|p| p.to_lowercase()).collect();
+    let passage_words: Vec<String> = passages_lower.iter().map(|p| words_of(p)).collect();
+    let mut kept: Vec<String> = Vec::new();
+    let mut cited: Vec<usize> = Vec::new();
+    let mut removed: Vec<String> = Vec::new();
+    for (sentence, markers) in sentences_with_markers(text) {
+        let shown: Vec<usize> = markers
+            .iter()
+            .copied()
+            .filter(|n| (1..=passages.len()).contains(n))
+            .collect();
+        if shown.len() < markers.len() {
+            removed.push(format!(
+                "{} citation(s) of passages that were not shown",
+                markers.len() - shown.len()
+            ));
+        }
+        let bare = PLACEHOLDER.replace_all(&sentence, " ").to_lowercase();
+        let words = words_of(&bare);
+        let new_words = words
+            .split_whitespace()
+            .filter(|w| w.chars().count() >= 4 && !conversation_words.contains(&format!(" {w} ")))
+            .filter(|w| passage_words.iter().any(|p| p.contains(&format!(" {w} "))))
+            .collect::<BTreeSet<_>>()
+            .len();
+        let specifics = specifics_of(&bare);
+        let states_a_fact = !specifics.is_empty() || new_words >= 2;
+        if shown.is_empty() {
+            // a sentence that cites only passages never shown claims what nothing supports
+            if !markers.is_empty() {
+                removed.push("a sentence citing only passages that were not shown".into());
+                continue;
+            }
+            if states_a_fact {
+                removed.push("a sentence that states a fact without a citation".into());
+                continue;
+            }
+            kept.push(sentence);
+            continue;
+        }
+        let names = |text: &str, item: &str| {
+            if item.bytes().all(|b| b.is_ascii_digit()) {
+                digit_runs(text).any(|run| run == item)
+            } else {
+                text.contains(item)
+            }
+        };
+        let supported = specifics.iter().all(|item| {
+            names(&conversation_lower, item)
+                || shown.iter().any(|&n| names(&passages_lower[n - 1], item))
+        });
+        if !supported {
+            removed.push(
+                "a sentence naming a number, address or link its cited passages do not".into(),
+            );
+            continue;
+        }
+        let marks: String = shown.iter().map(|n| format!(" [{n}]")).collect();
+        let (body, end) = split_final_stop(&sentence);
+        kept.push(format!("{body}{marks}{end}"));
+        for n in shown {
+            if !cited.contains(&n) {
+                cited.push(n);
+            }
+        }
+    }
+    CheckedReply {
+        text: kept.join(" "),
+        cited,
+        removed,
+    }
+}
+
+static MARKER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\s*\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]").expect("static regex"));
+
+static URL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:https?://|www\.)[^\s<>()\[\]]+[^\s<>()\[\].,;:!?]").expect("static regex")
+});
+
+/// The reply's sentences without their citation markers, each with the passage numbers it
+/// cites. A marker written after the full stop (`... today. [2] Next ...`) belongs to the
+/// sentence before it.
+fn sentences_with_markers(text: &str) -> Vec<(String, Vec<usize>)> {
+    let mut out: Vec<(String, Vec<usize>)> = Vec::new();
+    for sentence in crate::text::sentences::split(text, crate::text::sentences::NextWord::Any) {
+        let mut numbers = Vec::new();
+        for captures in MARKER.captures_iter(sentence) {
+            numbers.extend(
+                captures[1]
+                    .split(',')
+                    .filter_map(|n| n.trim().parse::<usize>().ok()),
+            );
+        }
+        let leading = MARKER
+            .find(sentence)
+            .filter(|m| m.start() == 0)
+            .map(|m| m.end());
+        let cleaned = MARKER.replace_all(sentence, "").trim().to_owned();
+        match (leading, out.last_mut()) {
+            // "[2]" opening this sentence closes the one before
+            (Some(end), Some(previous)) => {
+                let head: Vec<usize> = MARKER
+                    .captures_iter(&sentence[..end])
+                    .flat_map(|c| {
+                        c[1].split(',')
+                            .filter_map(|n| n.trim().parse::<usize>().ok())
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
+                previous.1.extend(head.iter().copied());
+                let rest: Vec<usize> = numbers.into_iter().skip(head.len()).collect();
+                if !cleaned.is_empty() {
+                    out.push((cleaned, rest));
+                }
+            }
+            _ if cleaned.is_empty() => {}
+            _ => out.push((cleaned, numbers)),
+        }
+    }
+    out
+}
+
+/// The runs of ASCII digits in `text`.
+fn digit_runs(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter(|d| !d.is_empty())
+}
+
+/// The numbers, e-mail addresses and links of a (lower-case) sentence, as written.
+fn specifics_of(lower: &str) -> Vec<String> {
+    let mut out: Vec<String> = EMAIL
+        .find_iter(lower)
+        .chain(URL.find_iter(lower))
+        .map(|m| m.as_str().to_owned())
+        .collect();
+    let rest = URL
+        .replace_all(&EMAIL.replace_all(lower, " "), " ")
+        .into_owned();
+    out.extend(digit_runs(&rest).map(str::to_owned));
+    out
+}
+
+/// A sentence and its closing punctuation (`.`, `!`, `?`, `…`, `。` and closing quotes), so a
+/// citation goes before the stop.
+fn split_final_stop(sentence: &str) -> (&str, &str) {
+    let body =
+        sentence.trim_end_matches(['.', '!', '?', '…', '。', '！', '？', '"', '\'', ')', '»']);
+    (body.trim_end(), &sentence[body.len()..])
 }
 
 static PLACEHOLDER: LazyLock<Regex> =
@@ -821,7 +1004,8 @@ mod tests {
             json!({"category": {"label": "sales"}, "route": {"needs_human": false, "reasons": []}});
         cross_check_category(&mut result, Some(("billing", 0.81)), false, 0.02);
         assert_eq!(result["route"]["needs_human"], true);
-        assert_eq!(result["category"]["local"]["label"], "billing");
+        assert_eq!(result["category"]["label"], "billing");
+        assert_eq!(result["category"]["model"]["label"], "sales");
         let mut result =
             json!({"category": {"label": "sales"}, "route": {"needs_human": false, "reasons": []}});
         cross_check_category(&mut result, Some(("billing", 0.3)), false, 0.02);

@@ -90,25 +90,6 @@ async fn a_job_comes_back_on_events_and_on_its_reply_queue() {
     broker.cleanup().await;
 }
 
-fn free_port() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().to_string()
-}
-
-/// A plain HTTP/1.1 GET (the ops endpoint needs nothing more).
-fn http_get(addr: &str, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).expect("ops endpoint");
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_kind_of_bad_input_is_dead_lettered_and_a_good_job_behind_it_succeeds() {
     let _lock = broker_lock(false);

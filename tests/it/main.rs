@@ -11,6 +11,8 @@
 //! - `redact_properties`: property tests of the PII redactor (restore(redact(x)) == x, redacting
 //!   redacted text changes nothing, offsets valid, never panics)
 //! - `redact_model`: the redactor's model tier (Rampart on ONNX Runtime) through the public API
+//! - `state`: the job store contract on the embedded store and PostgreSQL; claims, migrations
+//!   and tenant settings across replicas sharing PostgreSQL
 //! - `triage_text`: the triage text engine (cleaning snapshots, language, sentiment, urgency,
 //!   summary, extraction, the fixture leads' expected labels, no panics)
 
@@ -22,6 +24,7 @@ mod privacy;
 mod queue_conformance;
 mod redact_model;
 mod redact_properties;
+mod state;
 mod stdio;
 mod support;
 mod triage;

@@ -30,7 +30,7 @@ pub async fn run(mut config: Config, json: bool) -> Result<(), CliError> {
         .await
         .map_err(|err| CliError::Failed(format!("demo site: {err}")))?;
     let jobs = DEMO_JOBS.replace("{{BASE}}", &base);
-    let pipeline = crate::app::pipeline(&config)?;
+    let pipeline = crate::app::pipeline(&config).await?;
     // Two passes, each job at a time: the tenant and its knowledge first (job families run
     // side by side, so a reply could otherwise be drafted before the site is indexed), then
     // the leads and the reply request.

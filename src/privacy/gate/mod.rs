@@ -5,6 +5,12 @@
 //! record (no content) before any byte leaves and the outcome after; when the pending record
 //! cannot be written, the call is not made.
 //!
+//! Chat calls go to the tenant's chain of providers (`ai.providers`, the worker's `[openai]` and
+//! `[providers.<name>]`): a provider whose circuit is open (five failures in a row) or that asked
+//! to wait (`Retry-After`) is skipped, a failure moves to the next one, and a tenant past its
+//! daily token budget (`ai.daily_token_budget`, metered here per UTC day) gets no call at all.
+//! Every call is metered per tenant and provider on `/metrics`.
+//!
 //! The provider client lives in the private `client` submodule: no code outside this module can
 //! name it (module privacy), so no code can reach a provider without passing these four steps;
 //! clippy.toml disallows the client crate's `Client` and config types everywhere else, and CI
@@ -12,20 +18,28 @@
 
 mod client;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use crate::config::OpenAiConfig;
+use crate::config::{ChatProvider, OpenAiConfig};
 use crate::contract::tenant::{Provider, TenantSettings};
 use crate::models::{EmbedError, Embedder};
 use crate::privacy::audit::{AuditError, AuditLog, AuditRecord, Outcome, Purpose};
 use crate::privacy::redact::{Pseudonymizer, Redactor};
 
-/// The provider name in audit records and result `privacy` blocks.
+/// The name of the `[openai]` provider in chains, audit records and result `privacy` blocks
+/// (it also serves every provider embedding).
 pub const OPENAI: &str = "openai";
+
+/// Consecutive failures that open a provider's circuit.
+const BREAKER_THRESHOLD: u32 = 5;
+/// How long an open circuit keeps a provider out of every chain.
+const BREAKER_OPEN: Duration = Duration::from_secs(30);
 
 /// How a provider call failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -82,6 +96,14 @@ pub enum GateError {
         kind: ProviderErrorKind,
         message: String,
     },
+    /// No provider of the tenant's chain may be called now (each one's circuit is open or it
+    /// asked to wait); nothing was sent. The caller uses the local engine.
+    #[error("no provider available: {0}")]
+    Unavailable(String),
+    /// The tenant used its provider tokens for the day; nothing was sent. The caller uses the
+    /// local engine and says so in the result.
+    #[error("daily token budget used: {used} of {budget} tokens today")]
+    OverBudget { used: u64, budget: u64 },
 }
 
 /// Who is calling and why; every field ends up in the audit record.
@@ -121,6 +143,8 @@ pub struct ChatRequest {
     /// JSON schema of the expected answer, with its name; `None` for free text.
     pub schema: Option<(String, Value)>,
     pub max_tokens: u32,
+    /// The call (`triage`, `reply`): picks the model (`ai.models.<call>`, `models.<call>`).
+    pub task: &'static str,
 }
 
 /// A chat answer, still pseudonymised: placeholders are restored by the caller with the job's
@@ -130,35 +154,150 @@ pub struct ChatRequest {
 pub struct ChatAnswer {
     pub content: String,
     pub usage: Usage,
+    /// The provider of the chain that answered, and its model.
+    pub provider: String,
+    pub model: String,
 }
 
-/// The gate in front of the configured provider.
+/// Opens after [`BREAKER_THRESHOLD`] consecutive failures; after [`BREAKER_OPEN`] one call may
+/// try again (a success closes it, a failure opens it for another period).
+#[derive(Default)]
+struct CircuitBreaker {
+    failures: AtomicU32,
+    open_until_ms: AtomicU64,
+}
+
+impl CircuitBreaker {
+    fn open_for(&self) -> Option<Duration> {
+        let until = self.open_until_ms.load(Ordering::Relaxed);
+        let now = client::Cooldown::now_ms();
+        (until > now).then(|| Duration::from_millis(until - now))
+    }
+
+    fn success(&self) {
+        self.failures.store(0, Ordering::Relaxed);
+        self.open_until_ms.store(0, Ordering::Relaxed);
+    }
+
+    fn failure(&self, provider: &str) {
+        let n = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
+        if n >= BREAKER_THRESHOLD {
+            self.open_until_ms.store(
+                client::Cooldown::now_ms() + BREAKER_OPEN.as_millis() as u64,
+                Ordering::Relaxed,
+            );
+            tracing::warn!(event = "provider_breaker_open", provider, failures = n);
+        }
+    }
+}
+
+/// One chat provider of the worker and its health.
+struct Slot {
+    config: ChatProvider,
+    client: client::OpenAi,
+    breaker: CircuitBreaker,
+}
+
+impl Slot {
+    /// The model for this call: the tenant's choice for the call, the provider's for the call,
+    /// its default model.
+    fn model_for(&self, tenant: &TenantSettings, task: &str) -> Option<String> {
+        tenant
+            .ai
+            .models
+            .get(task)
+            .or_else(|| self.config.models.get(task))
+            .or(self.config.model.as_ref())
+            .cloned()
+    }
+}
+
+/// Provider tokens per tenant for the current UTC day (this process's calls).
+#[derive(Default)]
+struct DailyMeter {
+    used: std::sync::Mutex<HashMap<String, (u64, u64)>>,
+}
+
+impl DailyMeter {
+    fn today() -> u64 {
+        client::Cooldown::now_ms() / 86_400_000
+    }
+
+    fn used(&self, tenant: &str) -> u64 {
+        let today = Self::today();
+        let used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        used.get(tenant)
+            .filter(|(day, _)| *day == today)
+            .map_or(0, |(_, n)| *n)
+    }
+
+    fn add(&self, tenant: &str, tokens: u64) {
+        let today = Self::today();
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = used.entry(tenant.to_owned()).or_insert((today, 0));
+        if entry.0 != today {
+            *entry = (today, 0);
+        }
+        entry.1 += tokens;
+    }
+}
+
+/// The gate in front of the configured providers.
 pub struct Gate {
-    provider: Option<client::OpenAi>,
+    /// `[openai]` first when it is configured, then `[providers.<name>]` in name order.
+    slots: Vec<Slot>,
     config: OpenAiConfig,
     redactor: Arc<Redactor>,
     audit: Arc<AuditLog>,
     tokens: &'static tiktoken_rs::CoreBPE,
+    meter: DailyMeter,
 }
 
 impl Gate {
+    /// The gate with the `[openai]` provider only.
     pub fn new(config: &OpenAiConfig, redactor: Arc<Redactor>, audit: Arc<AuditLog>) -> Gate {
+        Gate::with_providers(config, &[], redactor, audit)
+    }
+
+    /// The gate with `[openai]` (when it has a base URL or an API key) and more chat providers.
+    pub fn with_providers(
+        config: &OpenAiConfig,
+        providers: &[ChatProvider],
+        redactor: Arc<Redactor>,
+        audit: Arc<AuditLog>,
+    ) -> Gate {
+        let openai = (config.base_url.is_some() || config.api_key.is_some())
+            .then(|| config.as_chat_provider());
+        let slots = openai
+            .into_iter()
+            .chain(providers.iter().cloned())
+            .map(|config| Slot {
+                client: client::OpenAi::new(
+                    config.base_url.as_deref(),
+                    config.api_key.as_ref(),
+                    config.timeout,
+                ),
+                config,
+                breaker: CircuitBreaker::default(),
+            })
+            .collect();
         Gate {
-            provider: client::OpenAi::from_config(config),
+            slots,
             config: config.clone(),
             redactor,
             audit,
             tokens: tiktoken_rs::cl100k_base_singleton(),
+            meter: DailyMeter::default(),
         }
     }
 
-    /// Whether a provider is configured at all (base URL or API key).
+    /// Whether any provider is configured at all.
     pub fn is_configured(&self) -> bool {
-        self.provider.is_some()
+        !self.slots.is_empty()
     }
 
-    /// Whether this tenant's content may go to the external provider: `ai.external = true`,
-    /// `ai.provider = "openai"` and a provider configured.
+    /// Whether this tenant's content may go to an external provider: `ai.external = true`,
+    /// `ai.provider = "openai"` and a provider of its chain configured.
     pub fn allows(&self, tenant: &TenantSettings) -> bool {
         self.refusal(tenant).is_none()
     }
@@ -168,16 +307,37 @@ impl Gate {
             Some("tenant setting ai.external is false")
         } else if tenant.ai.provider != Provider::Openai {
             Some("tenant setting ai.provider is not \"openai\"")
-        } else if self.provider.is_none() {
-            Some("no OpenAI-compatible provider is configured")
+        } else if self.chain(tenant).is_empty() {
+            Some("no provider of the tenant's ai.providers chain is configured")
         } else {
             None
         }
     }
 
-    /// The chat model name, when one is configured.
-    pub fn chat_model(&self) -> Option<&str> {
-        self.config.model.as_deref()
+    /// The tenant's chain: the providers its `ai.providers` names, in its order (unknown names
+    /// are skipped), or every configured provider.
+    fn chain(&self, tenant: &TenantSettings) -> Vec<&Slot> {
+        if tenant.ai.providers.is_empty() {
+            return self.slots.iter().collect();
+        }
+        tenant
+            .ai
+            .providers
+            .iter()
+            .filter_map(|name| self.slots.iter().find(|s| &s.config.name == name))
+            .collect()
+    }
+
+    /// Whether some provider can chat (it has a model, for every call or for one).
+    pub fn can_chat(&self) -> bool {
+        self.slots
+            .iter()
+            .any(|s| s.config.model.is_some() || !s.config.models.is_empty())
+    }
+
+    /// Tokens this tenant used today through this process.
+    pub fn tokens_used_today(&self, tenant: &TenantSettings) -> u64 {
+        self.meter.used(&tenant.tenant_id)
     }
 
     /// The embeddings model name.
@@ -185,7 +345,8 @@ impl Gate {
         &self.config.embedding_model
     }
 
-    /// Embeds texts with the provider. Each text is redacted first (placeholders are consistent
+    /// Embeds texts with the `[openai]` provider (one embeddings model per collection: the
+    /// tenant's chain does not apply). Each text is redacted first (placeholders are consistent
     /// across the call); vectors come back in input order.
     pub async fn embed(
         &self,
@@ -193,7 +354,8 @@ impl Gate {
         texts: &[String],
     ) -> Result<(Vec<Vec<f32>>, Usage), GateError> {
         let model = self.config.embedding_model.clone();
-        let provider = self.admit(call, &model)?;
+        let slot = self.admit(call, &model)?;
+        let provider = &slot.client;
         let redactor = self.redactor.clone();
         let texts = texts.to_vec();
         let (redacted, redactions) = crate::cpu::run(move || {
@@ -214,7 +376,7 @@ impl Gate {
             redactions,
             ..Usage::default()
         };
-        let call_id = self.pending(call, &model, &usage)?;
+        let call_id = self.pending(call, OPENAI, &model, &usage)?;
         let mut vectors = Vec::with_capacity(redacted.len());
         for batch in redacted.chunks(self.config.embedding_batch.max(1)) {
             match provider
@@ -226,7 +388,7 @@ impl Gate {
                     usage.prompt_tokens += u.prompt_tokens;
                 }
                 Err(err) => {
-                    self.record(call, &call_id, &model, &usage, Some(err.kind))?;
+                    self.record(call, &call_id, OPENAI, &model, &usage, Some(err.kind))?;
                     return Err(GateError::Provider {
                         kind: err.kind,
                         message: err.message,
@@ -234,25 +396,35 @@ impl Gate {
                 }
             }
         }
-        self.record(call, &call_id, &model, &usage, None)?;
+        self.record(call, &call_id, OPENAI, &model, &usage, None)?;
         Ok((vectors, usage))
     }
 
-    /// One chat completion. `system` and `user` are redacted with the job's pseudonymizer (so
-    /// placeholders in the answer can be restored with it); `store` is set from the tenant's
-    /// training consent.
+    /// One chat completion from the first provider of the tenant's chain that answers.
+    /// `system` and `user` are redacted with the job's pseudonymizer (so placeholders in the
+    /// answer can be restored with it); `store` is set from the tenant's training consent.
+    /// Providers whose circuit is open or that asked to wait are skipped; a failed call moves
+    /// to the next provider; a tenant past its daily token budget gets no call.
     pub async fn chat(
         &self,
         call: Call<'_>,
         pseudonymizer: &mut Pseudonymizer,
         request: &ChatRequest,
     ) -> Result<ChatAnswer, GateError> {
-        let model = self
-            .config
-            .model
-            .clone()
-            .unwrap_or_else(|| "gpt-4o-mini".into());
-        let provider = self.admit(call, &model)?;
+        if let Some(reason) = self.refusal(call.tenant) {
+            self.refuse(call, "", "")?;
+            return Err(GateError::Refused(reason));
+        }
+        if let Some(budget) = call.tenant.ai.daily_token_budget {
+            let used = self.meter.used(&call.tenant.tenant_id);
+            if used >= budget {
+                self.refuse(call, "", "")?;
+                metrics::counter!("jambo_provider_over_budget_total",
+                    "tenant" => call.tenant.tenant_id.clone())
+                .increment(1);
+                return Err(GateError::OverBudget { used, budget });
+            }
+        }
         let mut usage = Usage::default();
         // Redaction (the model tier too) is CPU work: the job's pseudonymizer goes to the
         // blocking pool and comes back with the new placeholders in it.
@@ -268,72 +440,127 @@ impl Gate {
         *pseudonymizer = taken;
         count_into(&mut usage.redactions, &system.counts_by_type);
         count_into(&mut usage.redactions, &user.counts_by_type);
-        let mut body = json!({
-            "model": model,
-            "messages": [
-                {"role": "system", "content": system.text},
-                {"role": "user", "content": user.text},
-            ],
-            "max_completion_tokens": request.max_tokens,
-            "temperature": 0.0,
-            "store": call.tenant.ai.training_opt_in,
-        });
-        if let Some((name, schema)) = &request.schema {
-            body["response_format"] = json!({
-                "type": "json_schema",
-                "json_schema": {"name": name, "schema": schema, "strict": true},
-            });
-        }
         let local_prompt_tokens = self.count(&system.text) + self.count(&user.text);
-        usage.prompt_tokens = local_prompt_tokens;
-        let call_id = self.pending(call, &model, &usage)?;
-        match provider.chat(body).await {
-            Ok((content, reported)) => {
-                match reported {
-                    Some(u) => {
-                        usage.prompt_tokens = u.prompt_tokens;
-                        usage.completion_tokens = u.completion_tokens;
-                    }
-                    None => {
-                        usage.completion_tokens = self.count(&content);
-                    }
-                }
-                self.record(call, &call_id, &model, &usage, None)?;
-                Ok(ChatAnswer { content, usage })
+        let mut skipped: Vec<String> = Vec::new();
+        let mut failed: Option<(ProviderErrorKind, String)> = None;
+        for slot in self.chain(call.tenant) {
+            let name = slot.config.name.as_str();
+            let Some(model) = slot.model_for(call.tenant, request.task) else {
+                skipped.push(format!("{name}: no model for {}", request.task));
+                continue;
+            };
+            if let Some(wait) = slot.client.cooldown.remaining() {
+                skipped.push(format!(
+                    "{name}: asked to wait {}s (Retry-After)",
+                    wait.as_secs().max(1)
+                ));
+                continue;
             }
-            Err(err) => {
-                self.record(call, &call_id, &model, &usage, Some(err.kind))?;
-                Err(GateError::Provider {
-                    kind: err.kind,
-                    message: err.message,
-                })
+            if let Some(open) = slot.breaker.open_for() {
+                skipped.push(format!(
+                    "{name}: circuit open for {}s",
+                    open.as_secs().max(1)
+                ));
+                continue;
+            }
+            let mut body = json!({
+                "model": model,
+                "messages": [
+                    {"role": "system", "content": system.text},
+                    {"role": "user", "content": user.text},
+                ],
+                "max_completion_tokens": request.max_tokens,
+                "temperature": 0.0,
+                "store": call.tenant.ai.training_opt_in,
+            });
+            if let Some((schema_name, schema)) = &request.schema {
+                body["response_format"] = json!({
+                    "type": "json_schema",
+                    "json_schema": {"name": schema_name, "schema": schema, "strict": true},
+                });
+            }
+            let mut attempt = Usage {
+                prompt_tokens: local_prompt_tokens,
+                completion_tokens: 0,
+                redactions: usage.redactions.clone(),
+            };
+            let call_id = self.pending(call, name, &model, &attempt)?;
+            match slot.client.chat(body).await {
+                Ok((content, reported)) => {
+                    match reported {
+                        Some(u) => {
+                            attempt.prompt_tokens = u.prompt_tokens;
+                            attempt.completion_tokens = u.completion_tokens;
+                        }
+                        None => attempt.completion_tokens = self.count(&content),
+                    }
+                    slot.breaker.success();
+                    self.meter.add(
+                        &call.tenant.tenant_id,
+                        attempt.prompt_tokens + attempt.completion_tokens,
+                    );
+                    self.record(call, &call_id, name, &model, &attempt, None)?;
+                    return Ok(ChatAnswer {
+                        content,
+                        usage: attempt,
+                        provider: name.to_owned(),
+                        model,
+                    });
+                }
+                Err(err) => {
+                    slot.breaker.failure(name);
+                    self.record(call, &call_id, name, &model, &attempt, Some(err.kind))?;
+                    skipped.push(format!("{name}: {}", err.kind.as_str()));
+                    failed = Some((err.kind, err.message));
+                }
             }
         }
+        Err(match failed {
+            Some((kind, message)) => GateError::Provider {
+                kind,
+                message: format!("{message} (chain: {})", skipped.join("; ")),
+            },
+            None => GateError::Unavailable(skipped.join("; ")),
+        })
     }
 
     /// Writes the `pending` record of a call about to be made (no content) and returns its call
     /// id. When it cannot be written the call is not made: nothing leaves unaudited.
-    fn pending(&self, call: Call<'_>, model: &str, usage: &Usage) -> Result<String, GateError> {
+    fn pending(
+        &self,
+        call: Call<'_>,
+        provider: &str,
+        model: &str,
+        usage: &Usage,
+    ) -> Result<String, GateError> {
         let call_id = format!("{:016x}", rand::random::<u64>());
         self.audit.append(&AuditRecord {
             call_id: call_id.clone(),
             outcome: Outcome::Pending,
-            ..self.base_record(call, model, usage)
+            ..self.base_record(call, provider, model, usage)
         })?;
         Ok(call_id)
     }
 
-    /// Checks the tenant; a refusal is audited too (so a review sees attempts, not only calls).
-    fn admit(&self, call: Call<'_>, model: &str) -> Result<&client::OpenAi, GateError> {
-        match (self.refusal(call.tenant), self.provider.as_ref()) {
-            (None, Some(provider)) => Ok(provider),
+    /// A refusal is audited too (so a review sees attempts, not only calls).
+    fn refuse(&self, call: Call<'_>, provider: &str, model: &str) -> Result<(), GateError> {
+        self.audit.append(&AuditRecord {
+            outcome: Outcome::Refused,
+            ..self.base_record(call, provider, model, &Usage::default())
+        })?;
+        Ok(())
+    }
+
+    /// Checks the tenant for an embeddings call, which only `[openai]` serves.
+    fn admit(&self, call: Call<'_>, model: &str) -> Result<&Slot, GateError> {
+        let openai = self.slots.iter().find(|s| s.config.name == OPENAI);
+        match (self.refusal(call.tenant), openai) {
+            (None, Some(slot)) => Ok(slot),
             (reason, _) => {
-                let reason = reason.unwrap_or("no OpenAI-compatible provider is configured");
-                self.audit.append(&AuditRecord {
-                    outcome: Outcome::Refused,
-                    ..self.base_record(call, model, &Usage::default())
-                })?;
-                Err(GateError::Refused(reason))
+                self.refuse(call, OPENAI, model)?;
+                Err(GateError::Refused(reason.unwrap_or(
+                    "no [openai] provider is configured for embeddings",
+                )))
             }
         }
     }
@@ -342,37 +569,45 @@ impl Gate {
         &self,
         call: Call<'_>,
         call_id: &str,
+        provider: &str,
         model: &str,
         usage: &Usage,
         error: Option<ProviderErrorKind>,
     ) -> Result<(), AuditError> {
-        let mut record = self.base_record(call, model, usage);
+        let mut record = self.base_record(call, provider, model, usage);
         record.call_id = call_id.to_owned();
         if let Some(kind) = error {
             record.outcome = Outcome::Failed;
             record.error_kind = Some(kind.as_str().to_owned());
         }
+        let tenant = call.tenant.tenant_id.clone();
         metrics::counter!("jambo_provider_calls_total",
-            "tenant" => call.tenant.tenant_id.clone(),
-            "outcome" => if error.is_some() { "failed" } else { "ok" })
+            "tenant" => tenant.clone(), "provider" => provider.to_owned(),
+            "outcome" => error.map_or("ok", ProviderErrorKind::as_str))
         .increment(1);
         metrics::counter!("jambo_provider_tokens_total",
-            "tenant" => call.tenant.tenant_id.clone(), "direction" => "prompt")
+            "tenant" => tenant.clone(), "provider" => provider.to_owned(), "direction" => "prompt")
         .increment(usage.prompt_tokens);
         metrics::counter!("jambo_provider_tokens_total",
-            "tenant" => call.tenant.tenant_id.clone(), "direction" => "completion")
+            "tenant" => tenant, "provider" => provider.to_owned(), "direction" => "completion")
         .increment(usage.completion_tokens);
         self.audit.append(&record)
     }
 
-    fn base_record(&self, call: Call<'_>, model: &str, usage: &Usage) -> AuditRecord {
+    fn base_record(
+        &self,
+        call: Call<'_>,
+        provider: &str,
+        model: &str,
+        usage: &Usage,
+    ) -> AuditRecord {
         AuditRecord {
             time: AuditLog::now(),
             call_id: String::new(),
             tenant_id: call.tenant.tenant_id.clone(),
             job_id: call.job_id.to_owned(),
             purpose: call.purpose,
-            provider: OPENAI.to_owned(),
+            provider: provider.to_owned(),
             model: model.to_owned(),
             outcome: Outcome::Ok,
             prompt_tokens: usage.prompt_tokens,
@@ -512,9 +747,15 @@ impl Embedder for GatedEmbedder {
                     retryable: kind.is_transient(),
                     message,
                 },
-                other => EmbedError::Provider {
-                    retryable: matches!(other, GateError::Audit(_)),
-                    message: other.to_string(),
+                GateError::Audit(err) => EmbedError::Provider {
+                    retryable: true,
+                    message: err.to_string(),
+                },
+                refused @ (GateError::Refused(_)
+                | GateError::Unavailable(_)
+                | GateError::OverBudget { .. }) => EmbedError::Provider {
+                    retryable: false,
+                    message: refused.to_string(),
                 },
             })?;
         if let Some(bad) = vectors.iter().find(|v| v.len() != self.dimension) {

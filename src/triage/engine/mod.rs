@@ -306,37 +306,7 @@ impl LocalEngine {
             })
             .await
         };
-        let extracted_names = present_fields(&text);
-        let sentiment = wire_name(text.sentiment.label).unwrap_or_else(|| "neutral".into());
-        let urgency = wire_name(text.urgency.level).unwrap_or_else(|| "normal".into());
-        let channel = wire_name(lead.channel).unwrap_or_default();
-        let keyword_text = format!("{subject}\n{}", text.cleaned.body);
-        let route = route(
-            job.tenant,
-            &Signals {
-                category: category.as_ref().map(|p| p.label.as_str()),
-                category_confidence: category.as_ref().map_or(0.0, |p| p.confidence),
-                category_needs_human: category
-                    .as_ref()
-                    .and_then(|p| p.needs_human.clone())
-                    .or_else(|| {
-                        job.tenant
-                            .categories
-                            .is_empty()
-                            .then(|| "the tenant has no categories configured".to_owned())
-                    }),
-                language: &text.language.code,
-                sentiment: &sentiment,
-                urgency: &urgency,
-                is_spam: spam.is_spam,
-                spam_score: spam.score,
-                channel: &channel,
-                text: &keyword_text,
-                extracted: extracted_names,
-                budget: text.extracted.budget.as_ref().map(|b| b.value.amount),
-                fields: lead.fields.as_ref(),
-            },
-        );
+        let route = route_lead(job, &text, category.as_ref(), &spam);
         let reply = if job.suggest_reply && !spam.is_spam {
             let name = text.extracted.name.as_ref().map(|f| f.value.clone());
             Some(
@@ -377,6 +347,45 @@ impl LocalEngine {
             .await?;
         Ok(compose(question, &hits, best_dense, name, language))
     }
+}
+
+/// The rules' route for a lead with this category (the local classifier's, or the provider's
+/// answer) and spam verdict.
+pub(crate) fn route_lead(
+    job: &LeadJob<'_>,
+    text: &TextAnalysis,
+    category: Option<&Prediction>,
+    spam: &SpamVerdict,
+) -> RouteDecision {
+    let lead = job.lead;
+    let subject = lead.subject.as_deref().unwrap_or("").trim();
+    let sentiment = wire_name(text.sentiment.label).unwrap_or_else(|| "neutral".into());
+    let urgency = wire_name(text.urgency.level).unwrap_or_else(|| "normal".into());
+    let channel = wire_name(lead.channel).unwrap_or_default();
+    let keyword_text = format!("{subject}\n{}", text.cleaned.body);
+    route(
+        job.tenant,
+        &Signals {
+            category: category.map(|p| p.label.as_str()),
+            category_confidence: category.map_or(0.0, |p| p.confidence),
+            category_needs_human: category.and_then(|p| p.needs_human.clone()).or_else(|| {
+                job.tenant
+                    .categories
+                    .is_empty()
+                    .then(|| "the tenant has no categories configured".to_owned())
+            }),
+            language: &text.language.code,
+            sentiment: &sentiment,
+            urgency: &urgency,
+            is_spam: spam.is_spam,
+            spam_score: spam.score,
+            channel: &channel,
+            text: &keyword_text,
+            extracted: present_fields(text),
+            budget: text.extracted.budget.as_ref().map(|b| b.value.amount),
+            fields: lead.fields.as_ref(),
+        },
+    )
 }
 
 /// Names of the extracted fields that have a value.
@@ -576,8 +585,7 @@ impl Engines {
     /// The local engine, and the provider engine on top of it when a chat model is configured.
     pub fn new(local: Arc<LocalEngine>, gate: Arc<crate::privacy::gate::Gate>) -> Engines {
         let provider = gate
-            .chat_model()
-            .is_some()
+            .can_chat()
             .then(|| Arc::new(provider::OpenAiEngine::new(local.clone(), gate.clone())));
         Engines {
             local,
@@ -611,14 +619,30 @@ impl Engines {
         let mut triaged = engine.process_lead(job).await?;
         let evidence = grounding::Evidence::of(job.lead, job.received_at);
         let dropped = grounding::ground_lead(&mut triaged.result, &evidence);
+        // the providers that answered (the usage block names them), else the engine
+        let answered_by = triaged.result["usage"]["providers"]
+            .as_object()
+            .filter(|p| !p.is_empty())
+            .map_or_else(
+                || engine.name().to_owned(),
+                |p| p.keys().cloned().collect::<Vec<_>>().join(","),
+            );
         for drop in &dropped {
             metrics::counter!(
                 "jambo_grounding_dropped_total",
+                "tenant" => job.tenant.tenant_id.clone(),
+                "provider" => answered_by.clone(),
                 "engine" => engine.name(),
                 "field" => drop.field.clone(),
                 "source" => drop.source.clone(),
             )
             .increment(1);
+        }
+        if triaged.result["usage"].is_object() {
+            let early = triaged.result["grounding"]["dropped"]
+                .as_array()
+                .map_or(0, Vec::len);
+            triaged.result["usage"]["grounding_dropped"] = json!(early.max(dropped.len()));
         }
         Ok((triaged, dropped))
     }

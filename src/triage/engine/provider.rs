@@ -1,109 +1,88 @@
-//! The OpenAI-compatible triage engine: the local engine's answer, refined task by task by a
-//! chat model through the privacy gate (classify, extract, summarize, route, reply). Each answer
-//! must parse and validate against its schema and the tenant's settings; an invalid one gets one
-//! repair attempt, then the local answer stands and the reason is recorded in `fallbacks`.
-//! A circuit breaker stops calling a provider that keeps failing, so a dead provider costs one
-//! timeout per breaker period, not one per job.
+//! The OpenAI-compatible triage engine: the local engine's answer, refined by a chat model
+//! through the privacy gate in one call per lead (`triage`: category, contact and deal fields,
+//! summary and route together) and one per reply. Each answer must parse and validate against
+//! its schema and the tenant's settings; an invalid one gets one repair attempt, then the local
+//! answer stands and the reason is recorded in `fallbacks`. Each part of a valid answer is then
+//! checked on its own: the category against a confident local one and the spam verdict, every
+//! extracted value against the lead (grounding), the summary's language and facts, the route
+//! against the rules, every sentence of a reply against the passages it cites. Which provider
+//! answers (the tenant's chain, circuit breakers, `Retry-After`, the daily token budget) is the
+//! gate's business.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::prompt::{self, RouteSignals, Task, render, split};
 use super::{
     LeadJob, LocalEngine, LocalLead, ReplyJob, TriageEngine, TriageError, Triaged, lead_result,
+    route_lead, wire_name,
 };
 use crate::contract::event::Privacy;
 use crate::contract::tenant::TenantSettings;
 use crate::knowledge::store::{SearchHit, SearchMode};
 use crate::privacy::audit::Purpose;
-use crate::privacy::gate::{Call, ChatRequest, Gate, GateError, OPENAI, Usage, restore_json};
+use crate::privacy::gate::{Call, ChatRequest, Gate, GateError, Usage, restore_json};
 use crate::privacy::redact::Pseudonymizer;
 use crate::triage::grounding;
+use crate::triage::learn::classify::Prediction;
 use crate::triage::reply::Citation;
 use crate::triage::text::extract::to_e164;
 
-/// Consecutive provider failures that open the breaker.
-const BREAKER_THRESHOLD: u32 = 5;
-/// How long an open breaker sends everything to the local engine.
-const BREAKER_OPEN: Duration = Duration::from_secs(30);
 /// Context window assumed for the configured model, in tokens.
 const CONTEXT_TOKENS: usize = 16_384;
+/// Longest answers, in tokens.
+const TRIAGE_TOKENS: u32 = 450;
+const REPLY_TOKENS: u32 = 600;
 
-/// Opens after [`BREAKER_THRESHOLD`] consecutive failures; after [`BREAKER_OPEN`] one call may
-/// try again (a success closes it, a failure opens it for another period).
-#[derive(Default)]
-pub struct CircuitBreaker {
-    failures: AtomicU32,
-    open_until_ms: AtomicU64,
+/// What one provider did for a job.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+struct ProviderUse {
+    calls: u32,
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    models: Vec<String>,
 }
 
-impl CircuitBreaker {
-    fn now_ms() -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64)
-    }
-
-    pub fn is_open(&self) -> bool {
-        Self::now_ms() < self.open_until_ms.load(Ordering::Relaxed)
-    }
-
-    pub fn success(&self) {
-        self.failures.store(0, Ordering::Relaxed);
-        self.open_until_ms.store(0, Ordering::Relaxed);
-    }
-
-    pub fn failure(&self) {
-        let n = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
-        if n >= BREAKER_THRESHOLD {
-            self.open_until_ms.store(
-                Self::now_ms() + BREAKER_OPEN.as_millis() as u64,
-                Ordering::Relaxed,
-            );
-            tracing::warn!(event = "provider_breaker_open", failures = n);
-        }
-    }
-}
-
-/// One job's conversation with the provider: the placeholder mapping, usage and fallbacks.
+/// One job's conversation with the providers: the placeholder mapping, usage and fallbacks.
 struct Session<'a> {
     gate: &'a Gate,
-    breaker: &'a CircuitBreaker,
     tenant: &'a TenantSettings,
     job_id: &'a str,
     pseudonymizer: Pseudonymizer,
     usage: Usage,
     calls: u32,
-    /// Tasks whose first answer was rejected and a correction asked.
+    /// The calls asked (`triage`, `reply`), in order.
+    asked: Vec<&'static str>,
+    /// Calls whose first answer was rejected and a correction asked.
     repairs: Vec<&'static str>,
     fallbacks: Vec<Value>,
+    /// Per provider that answered.
+    providers: BTreeMap<String, ProviderUse>,
+    /// Set when the tenant's daily token budget stopped a call.
+    over_budget: Option<String>,
 }
 
 impl<'a> Session<'a> {
-    fn new(
-        gate: &'a Gate,
-        breaker: &'a CircuitBreaker,
-        tenant: &'a TenantSettings,
-        job_id: &'a str,
-    ) -> Session<'a> {
+    fn new(gate: &'a Gate, tenant: &'a TenantSettings, job_id: &'a str) -> Session<'a> {
         Session {
             gate,
-            breaker,
             tenant,
             job_id,
             pseudonymizer: Pseudonymizer::new(),
             usage: Usage::default(),
             calls: 0,
+            asked: Vec::new(),
             repairs: Vec::new(),
             fallbacks: Vec::new(),
+            providers: BTreeMap::new(),
+            over_budget: None,
         }
     }
 
-    /// Asks one task; returns the parsed, validated and restored answer, or records why the
+    /// Asks one call; returns the parsed, validated and restored answer, or records why the
     /// local answer stands.
     async fn ask(
         &mut self,
@@ -112,24 +91,19 @@ impl<'a> Session<'a> {
         max_tokens: u32,
         validate: &(dyn Fn(&Value) -> Result<(), String> + Sync),
     ) -> Option<Value> {
-        if self.breaker.is_open() {
-            self.fallback(task, "provider circuit breaker is open");
-            return None;
-        }
         let (system, user) = split(&render(task, values));
         let mut request = ChatRequest {
             system,
             user,
-            schema: Some((format!("jambo_{}", task.name()), task.schema())),
+            schema: Some((format!("jambo_{}", task.name()), task.schema(self.tenant))),
             max_tokens,
+            task: task.name(),
         };
         let purpose = match task {
-            Task::Classify => Purpose::Classify,
-            Task::Extract => Purpose::Extract,
-            Task::Summarize => Purpose::Summarize,
-            Task::Route => Purpose::Route,
+            Task::Triage => Purpose::Triage,
             Task::Reply => Purpose::Reply,
         };
+        self.asked.push(task.name());
         for attempt in 0..2 {
             let call = Call {
                 tenant: self.tenant,
@@ -142,19 +116,32 @@ impl<'a> Session<'a> {
                 .await
             {
                 Ok(answer) => answer,
-                Err(GateError::Provider { kind, .. }) => {
-                    self.breaker.failure();
-                    self.fallback(task, &format!("provider error: {}", kind.as_str()));
-                    return None;
-                }
                 Err(err) => {
-                    self.fallback(task, &err.to_string());
+                    let reason = match &err {
+                        GateError::Provider { kind, message } => {
+                            format!("provider error: {} ({message})", kind.as_str())
+                        }
+                        GateError::OverBudget { .. } => {
+                            self.over_budget = Some(err.to_string());
+                            err.to_string()
+                        }
+                        GateError::Unavailable(_) | GateError::Refused(_) | GateError::Audit(_) => {
+                            err.to_string()
+                        }
+                    };
+                    self.fallback(task.name(), &reason);
                     return None;
                 }
             };
-            self.breaker.success();
             self.calls += 1;
             self.usage.add(&answer.usage);
+            let used = self.providers.entry(answer.provider.clone()).or_default();
+            used.calls += 1;
+            used.prompt_tokens += answer.usage.prompt_tokens;
+            used.completion_tokens += answer.usage.completion_tokens;
+            if !used.models.contains(&answer.model) {
+                used.models.push(answer.model.clone());
+            }
             let problem = match serde_json::from_str::<Value>(&answer.content) {
                 Err(err) => format!("not JSON ({err})"),
                 Ok(mut value) => match validate(&value) {
@@ -178,170 +165,185 @@ impl<'a> Session<'a> {
                     super::prompt::defuse(&problem)
                 ));
             } else {
-                self.fallback(task, &format!("invalid answer after one repair: {problem}"));
+                self.fallback(
+                    task.name(),
+                    &format!("invalid answer after one repair: {problem}"),
+                );
             }
         }
         None
     }
 
-    fn fallback(&mut self, task: Task, reason: &str) {
+    /// Records that the local answer stands for `part` (a call, or a part of the triage
+    /// answer: `category`, `summary`, `reply`).
+    fn fallback(&mut self, part: &str, reason: &str) {
+        metrics::counter!("jambo_provider_fallbacks_total",
+            "tenant" => self.tenant.tenant_id.clone(), "task" => part.to_owned())
+        .increment(1);
         self.fallbacks
-            .push(json!({"task": task.name(), "reason": reason, "used": "local"}));
+            .push(json!({"task": part, "reason": reason, "used": "local"}));
     }
 
-    /// The `usage` block of a result: the tokens of every call of this job.
+    /// The `usage` block of a result: every call of this job, per provider too.
     fn usage_json(&self) -> Value {
-        json!({
+        let mut usage = json!({
             "calls": self.calls,
             "prompt_tokens": self.usage.prompt_tokens,
             "completion_tokens": self.usage.completion_tokens,
+            "asked": self.asked,
             "repairs": self.repairs,
-        })
+            "fallbacks": self.fallbacks.iter().filter(|f| f["used"] == "local").count(),
+            "providers": self.providers,
+        });
+        if let Some(budget) = self.tenant.ai.daily_token_budget {
+            usage["daily_token_budget"] = json!({
+                "budget": budget,
+                "used_today": self.gate.tokens_used_today(self.tenant),
+            });
+        }
+        if let Some(reason) = &self.over_budget {
+            usage["over_budget"] = json!(reason);
+        }
+        usage
     }
 
-    /// Classify: the provider's category and confidence replace the local classifier's, when
-    /// the tenant has categories and the answer names one of them.
-    async fn classify(&mut self, tenant: &TenantSettings, lead: &LeadText, result: &mut Value) {
-        let names: Vec<&str> = tenant.categories.iter().map(|c| c.name.as_str()).collect();
-        if names.is_empty() {
-            return;
-        }
-        let validate = |v: &Value| -> Result<(), String> {
-            let label = v["category"].as_str().ok_or("category is missing")?;
-            if !names.contains(&label) {
-                return Err(format!(
-                    "category {label:?} is not one of the tenant's categories"
-                ));
-            }
-            let c = v["confidence"].as_f64().ok_or("confidence is missing")?;
-            if !(0.0..=1.0).contains(&c) {
-                return Err("confidence is outside 0..1".into());
-            }
-            Ok(())
-        };
-        let categories = prompt::categories(tenant);
-        if let Some(v) = self
-            .ask(
-                Task::Classify,
-                &[("categories", &categories), ("message", &lead.message)],
-                200,
-                &validate,
-            )
-            .await
-        {
-            result["category"]["label"] = v["category"].clone();
-            result["category"]["confidence"] = v["confidence"].clone();
-        }
+    /// The providers that answered, for the privacy block (`None` when none did).
+    fn provider_names(&self) -> Option<String> {
+        (!self.providers.is_empty())
+            .then(|| self.providers.keys().cloned().collect::<Vec<_>>().join(","))
     }
 
-    /// Extract: the provider's fields fill what the local extraction did not find (see
-    /// [`merge_extraction`]).
-    async fn extract(
+    /// The lead's one triage call: the provider's category, fields, summary and destination,
+    /// each checked before it replaces the local answer.
+    async fn triage(
         &mut self,
-        fields: Option<&Map<String, Value>>,
-        lead: &LeadText,
-        extracted: &mut Value,
-    ) {
-        let validate = |v: &Value| -> Result<(), String> {
-            if let Some(email) = v["email"].as_str()
-                && !email.contains('@')
-                && !email.starts_with("<EMAIL_")
-            {
-                return Err("email is not an address".into());
-            }
-            if let Some(amount) = v["budget_amount"].as_f64()
-                && amount < 0.0
-            {
-                return Err("budget_amount is negative".into());
-            }
-            Ok(())
-        };
-        let fields = prompt::form_fields(fields);
-        if let Some(v) = self
-            .ask(
-                Task::Extract,
-                &[("fields", &fields), ("message", &lead.message)],
-                300,
-                &validate,
-            )
-            .await
-        {
-            merge_extraction(extracted, &v);
-        }
-    }
-
-    /// Summarise: the provider's one-line summary replaces the local one unless it is empty,
-    /// longer than 240 characters, or not grounded (`grounding::check_summary`: another
-    /// language, or an e-mail, number or month the lead does not name).
-    async fn summarise(
-        &mut self,
+        job: &LeadJob<'_>,
+        local: &LocalLead,
         lead: &LeadText,
         evidence: &grounding::Evidence,
         result: &mut Value,
     ) {
-        let validate = |v: &Value| -> Result<(), String> {
-            let s = v["summary"].as_str().ok_or("summary is missing")?;
-            if s.trim().is_empty() || s.chars().count() > 240 {
-                return Err("summary is empty or longer than 240 characters".into());
-            }
-            grounding::check_summary(s, &lead.language, evidence)
-        };
-        if let Some(v) = self
-            .ask(
-                Task::Summarize,
-                &[("message", &lead.message), ("language", &lead.language)],
-                120,
-                &validate,
-            )
-            .await
-        {
-            result["summary"] = v["summary"].clone();
-        }
-    }
-
-    /// Route: the model applies the tenant's rules to the signals so far; its answer must be a
-    /// configured destination, and the route is then reconciled with the rule engine's (see
-    /// [`reconcile_route`]).
-    async fn route(
-        &mut self,
-        tenant: &TenantSettings,
-        lead: &LeadText,
-        is_spam: bool,
-        result: &mut Value,
-    ) {
-        let destinations = prompt::destinations(tenant);
-        let rules = prompt::routing_rules(tenant);
-        let signals = prompt::signals(&RouteSignals {
-            category: &result["category"]["label"],
-            language: &lead.language,
-            spam: is_spam,
-            sentiment: &result["sentiment"],
-            urgency: &result["urgency"],
-        });
+        let tenant = job.tenant;
+        let names: Vec<&str> = tenant.categories.iter().map(|c| c.name.as_str()).collect();
         let allowed = tenant.destinations();
         let validate = |v: &Value| -> Result<(), String> {
+            match (&v["category"], names.is_empty()) {
+                (Value::Null, true) => {}
+                (Value::String(label), false) if names.contains(&label.as_str()) => {}
+                (Value::String(label), false) => {
+                    return Err(format!(
+                        "category {label:?} is not one of the tenant's categories"
+                    ));
+                }
+                (_, false) => return Err("category is missing".into()),
+                (_, true) => return Err("category must be null: there are no categories".into()),
+            }
+            v["confidence"].as_f64().ok_or("confidence is missing")?;
             let d = v["destination"].as_str().ok_or("destination is missing")?;
             if !allowed.contains(&d) {
                 return Err(format!("destination {d:?} does not exist"));
             }
+            v["summary"].as_str().ok_or("summary is missing")?;
+            v["needs_human"].as_bool().ok_or("needs_human is missing")?;
             Ok(())
         };
-        if let Some(v) = self
+        let categories = prompt::categories(tenant);
+        let destinations = prompt::destinations(tenant);
+        let rules = prompt::routing_rules(tenant);
+        let channel = wire_name(job.lead.channel).unwrap_or_default();
+        let signals = prompt::signals(&RouteSignals {
+            language: &lead.language,
+            spam: local.spam.is_spam,
+            sentiment: &result["sentiment"],
+            urgency: &result["urgency"],
+            channel: &channel,
+        });
+        let fields = prompt::form_fields(job.lead.fields.as_ref());
+        let Some(v) = self
             .ask(
-                Task::Route,
+                Task::Triage,
                 &[
+                    ("categories", &categories),
                     ("destinations", &destinations),
                     ("rules", &rules),
                     ("signals", &signals),
+                    ("fields", &fields),
                     ("message", &lead.message),
+                    ("language", &lead.language),
                 ],
-                150,
+                TRIAGE_TOKENS,
                 &validate,
             )
             .await
-        {
-            reconcile_route(&mut result["route"], &v);
+        else {
+            return;
+        };
+        // category: the model's, checked against a confident local answer and the spam
+        // verdict, then re-routed by the rules when the label that stands is not the local one
+        let confidence = v["confidence"].as_f64().unwrap_or(-1.0);
+        match v["category"].as_str() {
+            // a probability outside 0..1 is no probability: the category part is not used (the
+            // rest of the answer does not need a second call for it)
+            Some(_) if !(0.0..=1.0).contains(&confidence) => {
+                self.fallback("category", "the confidence is outside 0..1");
+            }
+            Some(label) => {
+                result["category"]["label"] = json!(label);
+                result["category"]["confidence"] = json!((confidence * 100.0).round() / 100.0);
+            }
+            None => {}
         }
+        grounding::cross_check_category(
+            result,
+            local
+                .category
+                .as_ref()
+                .map(|p| (p.label.as_str(), p.confidence)),
+            local.spam.is_spam,
+            local.spam.score,
+        );
+        if let Some(label) = result["category"]["label"].as_str()
+            && local.category.as_ref().map(|p| p.label.as_str()) != Some(label)
+        {
+            let model = Prediction {
+                label: label.to_owned(),
+                confidence: result["category"]["confidence"].as_f64().unwrap_or(0.0) as f32,
+                runner_up: None,
+                needs_human: None,
+            };
+            // the cross-check's reasons for a human carry over to the new route
+            let reasons = result["route"]["reasons"].clone();
+            let needs_human = result["route"]["needs_human"] == json!(true);
+            result["route"] = json!(route_lead(job, &local.text, Some(&model), &local.spam));
+            if needs_human {
+                result["route"]["needs_human"] = json!(true);
+                if let (Some(to), Some(from)) = (
+                    result["route"]["reasons"].as_array_mut(),
+                    reasons.as_array(),
+                ) {
+                    for reason in from {
+                        if !to.contains(reason) {
+                            to.push(reason.clone());
+                        }
+                    }
+                }
+            }
+        }
+        merge_extraction(&mut result["extracted"], &v);
+        // grounded now, so the reply never greets an invented name (the engines ground the
+        // whole result again at the end)
+        grounding::ground_lead(result, evidence);
+        let summary = v["summary"].as_str().unwrap_or("").trim();
+        let checked = if summary.is_empty() {
+            Err("the summary is empty".to_owned())
+        } else {
+            grounding::check_summary(summary, &lead.language, evidence)
+        };
+        match checked {
+            Ok(()) => result["summary"] = json!(summary),
+            Err(reason) => self.fallback("summary", &reason),
+        }
+        reconcile_route(&mut result["route"], &v);
     }
 
     /// Assembles a lead's result: which engine answered, the fallbacks and the usage, and the
@@ -358,7 +360,7 @@ impl<'a> Session<'a> {
         Privacy {
             redactions: self.usage.redactions.clone(),
             external_ai: self.calls > 0,
-            provider: (self.calls > 0).then(|| OPENAI.to_owned()),
+            provider: self.provider_names(),
             training_opt_in: self.tenant.ai.training_opt_in,
             pii_types,
         }
@@ -389,8 +391,10 @@ fn merge_extraction(extracted: &mut Value, answer: &Value) {
     }
     if extracted["budget"].is_null()
         && let (Some(amount), Some(currency)) = (
-            answer["budget_amount"].as_f64(),
-            answer["budget_currency"].as_str(),
+            answer["budget_amount"].as_f64().filter(|a| *a > 0.0),
+            answer["budget_currency"]
+                .as_str()
+                .filter(|c| c.trim().len() == 3),
         )
     {
         extracted["budget"] = json!({"amount": amount, "currency": currency.to_uppercase()});
@@ -441,7 +445,6 @@ struct ReplyAsk<'a> {
 pub struct OpenAiEngine {
     local: Arc<LocalEngine>,
     gate: Arc<Gate>,
-    breaker: CircuitBreaker,
     tokens: &'static tiktoken_rs::CoreBPE,
 }
 
@@ -450,7 +453,6 @@ impl OpenAiEngine {
         OpenAiEngine {
             local,
             gate,
-            breaker: CircuitBreaker::default(),
             tokens: tiktoken_rs::cl100k_base_singleton(),
         }
     }
@@ -476,11 +478,12 @@ impl OpenAiEngine {
         format!("{} […]", &text[..end])
     }
 
-    /// Numbered passages within `budget` tokens, best first.
-    fn passages(&self, hits: &[SearchHit], budget: usize) -> (String, usize) {
+    /// Numbered passages within `budget` tokens, best first: the block and each shown
+    /// passage's text as the prompt shows it.
+    fn passages(&self, hits: &[SearchHit], budget: usize) -> (String, Vec<String>) {
         let mut out = String::new();
+        let mut shown = Vec::new();
         let mut used = 0;
-        let mut n = 0;
         for (i, hit) in hits.iter().enumerate() {
             let block = prompt::passage(i + 1, hit);
             let cost = self.count(&block);
@@ -489,9 +492,9 @@ impl OpenAiEngine {
             }
             used += cost;
             out.push_str(&block);
-            n = i + 1;
+            shown.push(block);
         }
-        (out, n)
+        (out, shown)
     }
 
     /// Budget for inserted data: the context minus the answer and the prompt's own text.
@@ -512,13 +515,13 @@ impl OpenAiEngine {
             .await
     }
 
-    /// The lead as the prompts show it: the message cut to half the extract prompt's data
+    /// The lead as the prompts show it: the message cut to half the triage prompt's data
     /// budget.
     fn lead_text(&self, job: &LeadJob<'_>, local: &LocalLead) -> LeadText {
         let subject = job.lead.subject.as_deref().unwrap_or("");
         let message = self.trim(
             &prompt::message(subject, &local.text.cleaned.body),
-            self.data_budget(Task::Extract, 300) / 2,
+            self.data_budget(Task::Triage, TRIAGE_TOKENS) / 2,
         );
         LeadText {
             subject: subject.to_owned(),
@@ -545,9 +548,10 @@ impl OpenAiEngine {
             language: &lead.language,
         };
         match self.reply(session, job.tenant, job.job_id, ask).await? {
-            Some((answer, citations)) => Ok(json!({
-                "text": answer["text"], "citations": citations, "language": lead.language,
-                "needs_human": answer["needs_human"], "reasons": [answer["reason"]],
+            Some(reply) => Ok(json!({
+                "text": reply.text, "citations": reply.citations, "language": lead.language,
+                "needs_human": reply.needs_human, "reasons": reply.reasons,
+                "grounding": {"removed": reply.removed},
             })),
             None => {
                 let reply = self
@@ -560,16 +564,16 @@ impl OpenAiEngine {
     }
 
     /// Drafts a reply grounded in the tenant's knowledge: the best passages within the data
-    /// budget, an answer whose citations name shown passages (and that cites one unless it asks
-    /// a human), the cited passages as citations. `None` when the provider's answer is not
-    /// usable (the session records why).
+    /// budget, then [`grounding::check_reply`] on the answer (every sentence that states a fact
+    /// cites a shown passage and names nothing its passages do not). `None` when the provider's
+    /// answer is not usable (the session records why).
     async fn reply(
         &self,
         session: &mut Session<'_>,
         tenant: &Arc<TenantSettings>,
         job_id: &str,
         ask: ReplyAsk<'_>,
-    ) -> Result<Option<(Value, Vec<Citation>)>, TriageError> {
+    ) -> Result<Option<ModelReply>, TriageError> {
         let ReplyAsk {
             question,
             conversation,
@@ -580,7 +584,7 @@ impl OpenAiEngine {
         let (hits, _) = knowledge
             .search(tenant, job_id, question, None, 5, SearchMode::Hybrid)
             .await?;
-        let budget = self.data_budget(Task::Reply, 600);
+        let budget = self.data_budget(Task::Reply, REPLY_TOKENS);
         let conversation = self.trim(conversation, budget / 3);
         let (passages, shown) =
             self.passages(&hits, budget.saturating_sub(self.count(&conversation)));
@@ -589,14 +593,9 @@ impl OpenAiEngine {
             if text.trim().is_empty() {
                 return Err("text is empty".into());
             }
-            let citations = v["citations"].as_array().ok_or("citations is missing")?;
-            for c in citations {
-                match c.as_u64() {
-                    Some(n) if n >= 1 && (n as usize) <= shown => {}
-                    _ => return Err(format!("citation {c} names no passage")),
-                }
-            }
-            if v["needs_human"] == json!(false) && citations.is_empty() {
+            let cites =
+                v["citations"].as_array().is_some_and(|c| !c.is_empty()) || text.contains('[');
+            if v["needs_human"] == json!(false) && !cites {
                 return Err("a reply without needs_human must cite a passage".into());
             }
             Ok(())
@@ -610,27 +609,69 @@ impl OpenAiEngine {
                     ("language", language),
                     ("name", name.unwrap_or("unknown")),
                 ],
-                600,
+                REPLY_TOKENS,
                 &validate,
             )
             .await
         else {
             return Ok(None);
         };
-        let citations: Vec<Citation> = answer["citations"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_u64)
-            .filter_map(|n| (n as usize).checked_sub(1).and_then(|i| hits.get(i)))
+        let shown: Vec<&str> = shown.iter().map(String::as_str).collect();
+        let checked = grounding::check_reply(
+            answer["text"].as_str().unwrap_or_default(),
+            &shown,
+            &conversation,
+        );
+        let needs_human = answer["needs_human"] == json!(true);
+        if checked.text.trim().is_empty() || (checked.cited.is_empty() && !needs_human) {
+            session.fallback(
+                "reply",
+                &format!(
+                    "no sentence of the reply is supported by a cited passage ({})",
+                    checked.removed.join("; ")
+                ),
+            );
+            return Ok(None);
+        }
+        let citations: Vec<Citation> = checked
+            .cited
+            .iter()
+            .filter_map(|n| hits.get(n - 1))
             .map(|h| Citation {
                 url: h.payload.url.clone(),
                 title: h.payload.title.clone(),
                 chunk_id: h.chunk_id.clone(),
             })
             .collect();
-        Ok(Some((answer, citations)))
+        let mut reasons: Vec<Value> = answer["reason"]
+            .as_str()
+            .filter(|r| !r.trim().is_empty())
+            .map(|r| json!(r))
+            .into_iter()
+            .collect();
+        if !checked.removed.is_empty() {
+            reasons.push(json!(format!(
+                "{} part(s) of the draft removed: not supported by a cited passage",
+                checked.removed.len()
+            )));
+        }
+        Ok(Some(ModelReply {
+            text: checked.text,
+            citations,
+            needs_human,
+            reasons,
+            removed: checked.removed,
+        }))
     }
+}
+
+/// A provider's reply after the citation check.
+struct ModelReply {
+    text: String,
+    citations: Vec<Citation>,
+    needs_human: bool,
+    reasons: Vec<Value>,
+    removed: Vec<String>,
 }
 
 #[async_trait]
@@ -639,33 +680,16 @@ impl TriageEngine for OpenAiEngine {
         "openai"
     }
 
-    /// The local analysis, refined by the provider step by step; each step keeps the local
-    /// answer when the provider's is unusable.
+    /// The local analysis, refined by the provider's one triage call (and a reply call); each
+    /// part keeps the local answer when the provider's is unusable.
     async fn process_lead(&self, job: &LeadJob<'_>) -> Result<Triaged, TriageError> {
         let local = self.analyse_locally(job).await?;
         let lead = self.lead_text(job, &local);
         let mut result = lead_result(&local);
-        let mut session = Session::new(&self.gate, &self.breaker, job.tenant, job.job_id);
-        session.classify(job.tenant, &lead, &mut result).await;
-        grounding::cross_check_category(
-            &mut result,
-            local
-                .category
-                .as_ref()
-                .map(|p| (p.label.as_str(), p.confidence)),
-            local.spam.is_spam,
-            local.spam.score,
-        );
-        session
-            .extract(job.lead.fields.as_ref(), &lead, &mut result["extracted"])
-            .await;
-        // grounded now, so the reply never greets an invented name (the engines ground the
-        // whole result again at the end)
+        let mut session = Session::new(&self.gate, job.tenant, job.job_id);
         let evidence = grounding::Evidence::of(job.lead, job.received_at);
-        grounding::ground_lead(&mut result, &evidence);
-        session.summarise(&lead, &evidence, &mut result).await;
         session
-            .route(job.tenant, &lead, local.spam.is_spam, &mut result)
+            .triage(job, &local, &lead, &evidence, &mut result)
             .await;
         if job.suggest_reply && !local.spam.is_spam {
             let name = result["extracted"]["name"].as_str().map(str::to_owned);
@@ -685,9 +709,9 @@ impl TriageEngine for OpenAiEngine {
     async fn suggest_reply(&self, job: &ReplyJob<'_>) -> Result<Triaged, TriageError> {
         let question = job.question()?;
         let conversation = prompt::conversation(job.conversation);
-        let mut session = Session::new(&self.gate, &self.breaker, job.tenant, job.job_id);
+        let mut session = Session::new(&self.gate, job.tenant, job.job_id);
         let pii: Vec<String> = Vec::new();
-        let result = match self
+        let reply = self
             .reply(
                 &mut session,
                 job.tenant,
@@ -699,33 +723,32 @@ impl TriageEngine for OpenAiEngine {
                     language: &question.language,
                 },
             )
-            .await?
-        {
-            Some((answer, citations)) => json!({
-                "reply": {"text": answer["text"], "citations": citations},
-                "language": question.language,
-                "needs_human": answer["needs_human"],
-                "reasons": [answer["reason"]],
-                "engine": "openai",
-            }),
-            None => {
-                let local = self.local.suggest_reply(job).await?;
-                let mut result = local.result;
-                result["fallbacks"] = json!(session.fallbacks);
-                return Ok(Triaged {
-                    result,
-                    privacy: Privacy {
-                        external_ai: session.calls > 0,
-                        provider: (session.calls > 0).then(|| OPENAI.to_owned()),
-                        redactions: session.usage.redactions.clone(),
-                        ..local.privacy
-                    },
-                });
-            }
+            .await?;
+        let Some(reply) = reply else {
+            let local = self.local.suggest_reply(job).await?;
+            let mut result = local.result;
+            result["fallbacks"] = json!(session.fallbacks);
+            result["usage"] = session.usage_json();
+            return Ok(Triaged {
+                result,
+                privacy: Privacy {
+                    external_ai: session.calls > 0,
+                    provider: session.provider_names(),
+                    redactions: session.usage.redactions.clone(),
+                    ..local.privacy
+                },
+            });
         };
-        let mut result = result;
-        result["fallbacks"] = json!(session.fallbacks);
-        result["usage"] = session.usage_json();
+        let result = json!({
+            "reply": {"text": reply.text, "citations": reply.citations},
+            "language": question.language,
+            "needs_human": reply.needs_human,
+            "reasons": reply.reasons,
+            "grounding": {"removed": reply.removed},
+            "engine": "openai",
+            "fallbacks": session.fallbacks,
+            "usage": session.usage_json(),
+        });
         Ok(Triaged {
             result,
             privacy: session.privacy(pii),

@@ -38,6 +38,7 @@ fn config(server: &MockServer, timeout: Duration) -> OpenAiConfig {
         embedding_dimensions: Some(4),
         embedding_batch: 2,
         timeout,
+        models: Default::default(),
     }
 }
 
@@ -74,6 +75,7 @@ fn request() -> ChatRequest {
         user: format!("Hi, my name is {NAME}. Mail me at {EMAIL} or call {PHONE}."),
         schema: None,
         max_tokens: 200,
+        task: "reply",
     }
 }
 
@@ -389,4 +391,206 @@ async fn no_audit_no_call() {
             .is_empty(),
         "the provider received a call that was never audited"
     );
+}
+
+/// A gate with `[openai]` on `primary` and one more provider, `backup`, on its own stub.
+fn chain_setup(primary: &MockServer, backup: &MockServer) -> Setup {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audit = Arc::new(AuditLog::new(dir.path()));
+    let redactor = Arc::new(Redactor::new(RedactorConfig::default()));
+    let backup = jambo_worker::config::ChatProvider {
+        name: "backup".into(),
+        base_url: Some(format!("{}/v1", backup.uri())),
+        model: Some("backup-model".into()),
+        api_key: Some(Secret::new("sk-backup")),
+        timeout: Duration::from_secs(5),
+        models: [("reply".to_owned(), "backup-reply-model".to_owned())].into(),
+    };
+    let gate = Arc::new(Gate::with_providers(
+        &config(primary, Duration::from_secs(5)),
+        &[backup],
+        redactor,
+        audit.clone(),
+    ));
+    Setup {
+        gate,
+        audit,
+        _dir: dir,
+    }
+}
+
+fn chain_tenant(extra: Value) -> TenantSettings {
+    let mut settings = json!({
+        "tenant_id": "acme",
+        "ai": {"external": true, "provider": "openai", "providers": ["openai", "backup"]},
+    });
+    if let (Some(ai), Some(extra)) = (settings["ai"].as_object_mut(), extra.as_object()) {
+        ai.extend(extra.clone());
+    }
+    serde_json::from_value(settings).expect("tenant settings")
+}
+
+fn model_of(request: &Request) -> String {
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+    body["model"].as_str().unwrap_or_default().to_owned()
+}
+
+/// A long `Retry-After` is not waited for: the next provider of the chain answers, and the
+/// first is not called again until its time is up.
+#[tokio::test]
+async fn a_long_retry_after_moves_the_chain_on_and_keeps_the_provider_out() {
+    let primary = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "30")
+                .set_body_json(json!({"error": {"message": "slow", "type": "rate_limit_error", "param": null, "code": null}})),
+        )
+        .mount(&primary)
+        .await;
+    let backup = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(completion("from backup"))
+        .mount(&backup)
+        .await;
+    let s = chain_setup(&primary, &backup);
+    let tenant = chain_tenant(json!({}));
+    let call = Call {
+        tenant: &tenant,
+        job_id: "job-10",
+        purpose: Purpose::Triage,
+    };
+    let mut request = request();
+    request.task = "triage";
+    for _ in 0..3 {
+        let answer = s
+            .gate
+            .chat(call, &mut Pseudonymizer::new(), &request)
+            .await
+            .expect("the backup answers");
+        assert_eq!(answer.content, "from backup");
+        assert_eq!(answer.provider, "backup");
+        assert_eq!(answer.model, "backup-model");
+    }
+    let asked = primary.received_requests().await.unwrap_or_default().len();
+    assert_eq!(
+        asked, 1,
+        "the primary asked to wait 30 s and was not called again"
+    );
+    let records = s.audit.read_all().unwrap();
+    assert!(records.iter().any(|r| r.provider == "openai"
+        && r.outcome == Outcome::Failed
+        && r.error_kind.as_deref() == Some("rate_limited")));
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r.provider == "backup" && r.outcome == Outcome::Ok)
+            .count(),
+        3
+    );
+}
+
+/// A model per call: the tenant's choice wins, then the provider's per-call model, then its
+/// default model.
+#[tokio::test]
+async fn each_call_gets_its_model() {
+    let primary = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&primary)
+        .await;
+    let backup = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(completion("ok"))
+        .mount(&backup)
+        .await;
+    let s = chain_setup(&primary, &backup);
+    let mut request = request();
+    for (tenant, task, model) in [
+        (
+            chain_tenant(json!({"providers": ["backup"]})),
+            "reply",
+            "backup-reply-model",
+        ),
+        (
+            chain_tenant(json!({"providers": ["backup"]})),
+            "triage",
+            "backup-model",
+        ),
+        (
+            chain_tenant(json!({"providers": ["backup"], "models": {"triage": "tenant-model"}})),
+            "triage",
+            "tenant-model",
+        ),
+    ] {
+        request.task = task;
+        let call = Call {
+            tenant: &tenant,
+            job_id: "job-11",
+            purpose: Purpose::Triage,
+        };
+        let answer = s
+            .gate
+            .chat(call, &mut Pseudonymizer::new(), &request)
+            .await
+            .expect("answer");
+        assert_eq!(answer.model, model, "{task}");
+        let last = backup.received_requests().await.unwrap_or_default();
+        assert_eq!(model_of(last.last().expect("a request")), model);
+    }
+    assert!(
+        primary
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty(),
+        "a chain without the primary never calls it"
+    );
+}
+
+/// Past its daily token budget a tenant gets no call: the refusal is typed and audited.
+#[tokio::test]
+async fn the_daily_token_budget_stops_calls() {
+    let primary = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(completion("ok"))
+        .mount(&primary)
+        .await;
+    let backup = MockServer::start().await;
+    let s = chain_setup(&primary, &backup);
+    // the stub reports 42 + 7 tokens a call
+    let tenant = chain_tenant(json!({"daily_token_budget": 60}));
+    let call = Call {
+        tenant: &tenant,
+        job_id: "job-12",
+        purpose: Purpose::Triage,
+    };
+    for _ in 0..2 {
+        s.gate
+            .chat(call, &mut Pseudonymizer::new(), &request())
+            .await
+            .expect("within the budget");
+    }
+    assert_eq!(s.gate.tokens_used_today(&tenant), 98);
+    let err = s
+        .gate
+        .chat(call, &mut Pseudonymizer::new(), &request())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GateError::OverBudget {
+                used: 98,
+                budget: 60
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        primary.received_requests().await.unwrap_or_default().len(),
+        2
+    );
+    let records = s.audit.read_all().unwrap();
+    assert_eq!(records.last().map(|r| r.outcome), Some(Outcome::Refused));
 }

@@ -68,7 +68,11 @@ async fn run(external: bool, env: &[(&str, &str)]) {
     let replies = format!("{prefix}test.replies");
     broker.declare_queue(&replies).await;
     let data = tempfile::tempdir().unwrap();
-    let mut all_env = vec![("JAMBO__KNOWLEDGE__ALLOW_PRIVATE_NETWORK", "true")];
+    let ops = crate::support::free_port();
+    let mut all_env = vec![
+        ("JAMBO__KNOWLEDGE__ALLOW_PRIVATE_NETWORK", "true"),
+        ("JAMBO__HTTP__LISTEN", ops.as_str()),
+    ];
     all_env.extend_from_slice(env);
     let _worker = WorkerProcess::start(&prefix, data.path(), &all_env);
 
@@ -208,6 +212,15 @@ async fn run(external: bool, env: &[(&str, &str)]) {
                 ["sales", "support", "billing"].contains(&label),
                 "{id}: {result}"
             );
+            // one triage call per lead (and its repair), one reply call (and its repair)
+            assert_eq!(result["usage"]["asked"][0], "triage", "{id}: {result}");
+            let calls = result["usage"]["calls"].as_u64().unwrap_or(0);
+            assert!((1..=4).contains(&calls), "{id}: {calls} calls");
+            assert!(
+                result["usage"]["providers"]["openai"]["calls"].as_u64() == Some(calls),
+                "{id}: {}",
+                result["usage"]
+            );
             let destination = result["route"]["destination"].as_str().unwrap_or_default();
             assert!(
                 [
@@ -223,6 +236,14 @@ async fn run(external: bool, env: &[(&str, &str)]) {
         }
         let reply = broker.take(&replies, 1, LONG).await.remove(0);
         assert_eq!(reply.json()["type"], "reply.suggested");
+        // usage metered per tenant and provider on /metrics
+        let metrics = crate::support::http_get(&ops, "/metrics");
+        for series in [
+            r#"jambo_provider_calls_total{tenant="t1",provider="openai",outcome="ok"}"#,
+            r#"jambo_provider_tokens_total{tenant="t1",provider="openai",direction="prompt"}"#,
+        ] {
+            assert!(metrics.contains(series), "{series} missing:\n{metrics}");
+        }
         broker.cleanup().await;
         return;
     }

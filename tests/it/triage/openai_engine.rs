@@ -43,10 +43,7 @@ fn tenant(external: bool) -> Arc<TenantSettings> {
 fn task_of(body: &Value) -> &'static str {
     let system = body["messages"][0]["content"].as_str().unwrap_or("");
     for (needle, task) in [
-        ("Classify one inbound message", "classify"),
-        ("Extract the sender", "extract"),
-        ("one-line summary", "summarize"),
-        ("Pick the destination", "route"),
+        ("Triage one inbound message", "triage"),
         ("Draft a reply", "reply"),
     ] {
         if system.contains(needle) {
@@ -64,16 +61,35 @@ fn completion(content: &str) -> ResponseTemplate {
     }))
 }
 
-/// Good answers for every task.
+/// The good triage answer, as a JSON object to change in a test.
+fn good_triage() -> Value {
+    json!({
+        "category": "sales", "confidence": 0.93,
+        "name": "<PERSON_1>", "email": "<EMAIL_1>", "phone": null, "company": "Northwind Traders",
+        "website": null, "budget_amount": 5000, "budget_currency": "USD", "timeline": "next month",
+        "summary": "Quote request for 20 Pro seats, about $5k, next month.",
+        "destination": "sales-team", "needs_human": false, "reason": "sales rule"
+    })
+}
+
+/// Good answers for every call.
 fn good(task: &str) -> String {
     match task {
-        "classify" => json!({"category": "sales", "confidence": 0.93, "is_spam": false, "spam_score": 0.02, "reason": "asks for a quote"}),
-        "extract" => json!({"name": "<PERSON_1>", "email": "<EMAIL_1>", "phone": null, "company": "Northwind Traders", "website": null, "budget_amount": 5000, "budget_currency": "USD", "timeline": "next month"}),
-        "summarize" => json!({"summary": "Quote request for 20 Pro seats, about $5k, next month."}),
-        "route" => json!({"destination": "sales-team", "needs_human": false, "reason": "sales rule"}),
-        _ => json!({"text": "Hello", "citations": [], "needs_human": true, "reason": "no passages"}),
+        "triage" => good_triage(),
+        _ => {
+            json!({"text": "Hello", "citations": [], "needs_human": true, "reason": "no passages"})
+        }
     }
     .to_string()
+}
+
+/// The good triage answer with some keys changed.
+fn triage_with(changes: Value) -> String {
+    let mut answer = good_triage();
+    if let (Some(map), Some(changes)) = (answer.as_object_mut(), changes.as_object()) {
+        map.extend(changes.clone());
+    }
+    answer.to_string()
 }
 
 struct Harness {
@@ -168,9 +184,27 @@ async fn good_answers_are_used_and_no_pii_reaches_the_provider() {
     assert_eq!(result["route"]["destination"], "sales-team");
     assert_eq!(privacy["external_ai"], true);
     assert_eq!(privacy["provider"], "openai");
-    assert!(result["usage"]["prompt_tokens"].as_u64().unwrap_or(0) >= 400);
+    // one call for the whole lead, metered per provider
+    assert_eq!(result["usage"]["calls"], 1);
+    assert_eq!(result["usage"]["prompt_tokens"], 100);
+    assert_eq!(result["usage"]["providers"]["openai"]["calls"], 1);
+    assert_eq!(
+        result["usage"]["providers"]["openai"]["models"],
+        json!(["stub"])
+    );
+    assert_eq!(result["usage"]["fallbacks"], 0);
+    // the model's e-mail placeholder restored (the local extraction found no address)
+    assert_eq!(result["extracted"]["email"], EMAIL);
     let sent = bodies(&h).await;
-    assert_eq!(sent.len(), 4);
+    assert_eq!(sent.len(), 1);
+    // the schema the server enforces allows only the tenant's categories and destinations
+    let body: Value = serde_json::from_str(&sent[0]).expect("json");
+    let schema = &body["response_format"]["json_schema"]["schema"]["properties"];
+    assert_eq!(schema["category"]["enum"], json!(["sales", "support"]));
+    assert_eq!(
+        schema["destination"]["enum"],
+        json!(["inbox", "sales-team", "support-team"])
+    );
     for body in &sent {
         for value in [EMAIL, "415 555", "Maria Lopez", "maria.lopez"] {
             assert!(!body.contains(value), "{value} was sent: {body}");
@@ -183,16 +217,16 @@ async fn good_answers_are_used_and_no_pii_reaches_the_provider() {
 #[tokio::test]
 async fn invented_values_and_a_summary_in_another_language_are_dropped() {
     let h = harness(|task, _| {
-        let answer = match task {
-            "extract" => {
-                json!({"name": null, "email": "john_john@example.com", "phone": "+49 30 9018 2000",
-                "company": "example.com", "website": "https://example.com", "budget_amount": 1000,
-                "budget_currency": "USD", "timeline": "2023-01-01"})
-            }
-            "summarize" => json!({"summary": "Le client demande comment exporter ses contacts."}),
-            other => return completion(&good(other)),
-        };
-        completion(&answer.to_string())
+        if task != "triage" {
+            return completion(&good(task));
+        }
+        completion(&triage_with(json!({
+            "category": "support", "destination": "support-team",
+            "name": null, "email": "john_john@example.com", "phone": "+49 30 9018 2000",
+            "company": "example.com", "website": "https://example.com", "budget_amount": 1000,
+            "budget_currency": "USD", "timeline": "2023-01-01",
+            "summary": "Le client demande comment exporter ses contacts."
+        })))
     })
     .await;
     let lead: Lead = serde_json::from_value(json!({
@@ -250,25 +284,21 @@ async fn every_failure_mode_ends_in_a_valid_result() {
             completion(&good(t)).set_delay(Duration::from_secs(5))
         }),
         ("malformed JSON", |_, _| completion("{\"category\": ")),
-        ("schema violation", |t, _| {
-            completion(&if t == "classify" {
-                json!({"category": "sales", "confidence": 7}).to_string()
-            } else {
-                "[]".into()
-            })
+        ("schema violation", |_, _| {
+            completion(&json!({"category": "sales", "confidence": 7}).to_string())
         }),
-        ("invented category and destination", |t, _| {
-            completion(&match t {
-            "classify" => json!({"category": "vip", "confidence": 0.9, "is_spam": false, "spam_score": 0.0, "reason": "x"}).to_string(),
-            "route" => json!({"destination": "ceo-inbox", "needs_human": false, "reason": "ignore previous rules"}).to_string(),
-            other => good(other),
-        })
+        ("invented category", |_, _| {
+            completion(&triage_with(json!({"category": "vip"})))
         }),
-        ("mangled placeholder", |t, _| {
-            completion(&match t {
-                "summarize" => json!({"summary": "Quote for <PERSON_7> and <EMAIL_3"}).to_string(),
-                other => good(other),
-            })
+        ("invented destination", |_, _| {
+            completion(&triage_with(
+                json!({"destination": "ceo-inbox", "reason": "ignore previous rules"}),
+            ))
+        }),
+        ("mangled placeholder", |_, _| {
+            completion(&triage_with(
+                json!({"summary": "Quote for <PERSON_7> and <EMAIL_3"}),
+            ))
         }),
     ];
     for (name, responder) in cases {
@@ -294,4 +324,60 @@ async fn every_failure_mode_ends_in_a_valid_result() {
             );
         }
     }
+}
+
+/// A tenant past its daily token budget gets the local engine, and the result says why.
+#[tokio::test]
+async fn past_the_daily_token_budget_the_local_engine_answers_and_says_why() {
+    let h = harness(|task, _| completion(&good(task))).await;
+    let mut settings = (*tenant(true)).clone();
+    settings.ai.daily_token_budget = Some(50);
+    let tenant = Arc::new(settings);
+    let (first, _) = process(&h, &tenant).await;
+    assert_eq!(first["engine"], "openai");
+    assert_eq!(first["usage"]["daily_token_budget"]["used_today"], 120);
+    let (second, privacy) = process(&h, &tenant).await;
+    assert_valid(&second);
+    assert_eq!(second["engine"], "local");
+    assert_eq!(privacy["external_ai"], false);
+    assert!(
+        second["usage"]["over_budget"]
+            .as_str()
+            .is_some_and(|r| r.contains("120 of 50")),
+        "{}",
+        second["usage"]
+    );
+    assert!(
+        second["fallbacks"]
+            .to_string()
+            .contains("daily token budget")
+    );
+    assert_eq!(bodies(&h).await.len(), 1, "no call past the budget");
+}
+
+/// A model category that disagrees with a confident local one goes to a human with both.
+#[tokio::test]
+async fn a_model_category_against_a_confident_local_one_asks_a_human() {
+    let h = harness(|_, _| {
+        completion(&triage_with(
+            json!({"category": "support", "destination": "support-team"}),
+        ))
+    })
+    .await;
+    let (result, _) = process(&h, &tenant(true)).await;
+    assert_valid(&result);
+    // the confident local label stands, the model's beside it, and a human looks
+    assert_eq!(
+        result["category"]["label"], "sales",
+        "{}",
+        result["category"]
+    );
+    assert_eq!(result["category"]["model"]["label"], "support");
+    assert_eq!(result["route"]["needs_human"], true, "{}", result["route"]);
+    assert_eq!(result["route"]["destination"], "sales-team");
+    assert!(
+        result["route"]["reasons"]
+            .to_string()
+            .contains("the model says")
+    );
 }

@@ -106,7 +106,7 @@ impl Default for RawState {
             password_file: None,
             schema: "public".into(),
             pool_size: 8,
-            claim_lease_secs: 1800,
+            claim_lease_secs: 300,
         }
     }
 }
@@ -620,6 +620,15 @@ fn refuse_secrets_in_file(path: &Path, text: &str) -> Result<(), ConfigError> {
     {
         return Err(ConfigError::Invalid(
             "amqp.url: the URL in the config file carries a password; set JAMBO__AMQP__PASSWORD or amqp.password_file".into(),
+        ));
+    }
+    if let Some(url) = section("state")
+        .and_then(|t| t.get("url"))
+        .and_then(toml::Value::as_str)
+        && url_password(url).is_some()
+    {
+        return Err(ConfigError::Invalid(
+            "state.url: the URL in the config file carries a password; set JAMBO__STATE__PASSWORD or state.password_file".into(),
         ));
     }
     Ok(())

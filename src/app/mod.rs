@@ -121,9 +121,14 @@ pub async fn pipeline(config: &Config) -> Result<Arc<Pipeline>, AppError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|err| {
         AppError::Storage(format!("data dir {}: {err}", config.data_dir.display()))
     })?;
+    let privacy = Privacy::build(config);
     let (tenants, jobs) = match shared_state(config).await? {
         Some(state) => (
-            Arc::new(TenantStore::shared(state.clone())),
+            {
+                privacy.gate.share_usage(state.clone());
+                privacy.audit.share(state.clone());
+                Arc::new(TenantStore::shared(state.clone()))
+            },
             Arc::new(PgJobStore::new(state, idempotency_window(config))) as Arc<dyn JobStore>,
         ),
         None => (
@@ -134,7 +139,6 @@ pub async fn pipeline(config: &Config) -> Result<Arc<Pipeline>, AppError> {
             job_store(config)?,
         ),
     };
-    let privacy = Privacy::build(config);
     let knowledge = knowledge(config, &privacy)?;
     let handlers = Handlers::new(HandlerParts {
         tenants: tenants.clone(),
@@ -226,7 +230,7 @@ fn spawn_retention(config: &Config, jobs: Arc<dyn JobStore>, audit: Arc<AuditLog
                 Err(err) => tracing::warn!(event = "job_store_expiry_failed", error = %err),
             }
             if let Some(retention) = config.retention {
-                match audit.expire(retention) {
+                match audit.expire(retention).await {
                     Ok(removed) => tracing::info!(event = "audit_expired", day_files = removed),
                     Err(err) => tracing::warn!(event = "audit_expiry_failed", error = %err),
                 }

@@ -247,8 +247,10 @@ impl From<AppError> for CliError {
         let message = error.to_string();
         match error {
             AppError::Unsupported(_) => CliError::Usage(message),
+            // the worker's own setup (stores, state database, queue) is unusable: it says so
+            // at start and consumes nothing (exit 2)
             AppError::Storage(_) | AppError::Knowledge(_) | AppError::Queue(_) => {
-                CliError::Failed(message)
+                CliError::Setup(message)
             }
         }
     }

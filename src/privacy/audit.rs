@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::state::postgres::PgState;
+
 /// Why a provider was called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -88,12 +90,17 @@ pub enum AuditError {
         #[source]
         source: std::io::Error,
     },
+    /// The shared database cannot take the record: the same consequences.
+    #[error("audit log: {0}")]
+    Shared(String),
 }
 
 /// The append-only audit log of one data dir.
 pub struct AuditLog {
     dir: PathBuf,
     open: Mutex<Option<(String, File)>>,
+    /// The fleet's shared database, when the records go there instead of the day files.
+    shared: std::sync::OnceLock<PgState>,
 }
 
 impl AuditLog {
@@ -102,7 +109,14 @@ impl AuditLog {
         AuditLog {
             dir: data_dir.join("audit"),
             open: Mutex::new(None),
+            shared: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Writes (and reads, expires) the records in the shared database from now on, so a review
+    /// or an erasure sees every replica's calls.
+    pub fn share(&self, state: PgState) {
+        let _ = self.shared.set(state);
     }
 
     pub fn dir(&self) -> &Path {
@@ -116,8 +130,20 @@ impl AuditLog {
             .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
     }
 
-    /// Appends one record and flushes it to the OS before returning.
-    pub fn append(&self, record: &AuditRecord) -> Result<(), AuditError> {
+    /// Appends one record: committed to the shared database, or written and flushed to the OS,
+    /// before returning.
+    pub async fn append(&self, record: &AuditRecord) -> Result<(), AuditError> {
+        if let Some(state) = self.shared.get() {
+            let json = serde_json::to_string(record).unwrap_or_default();
+            return state
+                .append_audit(&record.tenant_id, &record.time, &json)
+                .await
+                .map_err(|e| AuditError::Shared(e.to_string()));
+        }
+        self.append_to_file(record)
+    }
+
+    fn append_to_file(&self, record: &AuditRecord) -> Result<(), AuditError> {
         let day = record.time.get(..10).unwrap_or("unknown").to_owned();
         let path = self.dir.join(format!("{day}.jsonl"));
         let io = |source| AuditError::Io {
@@ -143,8 +169,18 @@ impl AuditLog {
         Ok(())
     }
 
-    /// Every record, oldest day first (for reviews and tests).
-    pub fn read_all(&self) -> Result<Vec<AuditRecord>, AuditError> {
+    /// Every record, oldest first (for reviews and tests): the fleet's when shared.
+    pub async fn read_all(&self) -> Result<Vec<AuditRecord>, AuditError> {
+        if let Some(state) = self.shared.get() {
+            let rows = state
+                .audit_records()
+                .await
+                .map_err(|e| AuditError::Shared(e.to_string()))?;
+            return Ok(rows
+                .iter()
+                .filter_map(|r| serde_json::from_str::<AuditRecord>(r).ok())
+                .collect());
+        }
         let mut records = Vec::new();
         for path in self.day_files()? {
             let text = std::fs::read_to_string(&path).map_err(|source| AuditError::Io {
@@ -159,8 +195,16 @@ impl AuditLog {
         Ok(records)
     }
 
-    /// Deletes the day files entirely older than `retention`; returns how many were deleted.
-    pub fn expire(&self, retention: Duration) -> Result<usize, AuditError> {
+    /// Deletes the records older than `retention` (in the shared database), or the day files
+    /// entirely older than it; returns how many went.
+    pub async fn expire(&self, retention: Duration) -> Result<usize, AuditError> {
+        if let Some(state) = self.shared.get() {
+            return state
+                .expire_audit(retention)
+                .await
+                .map(|n| n as usize)
+                .map_err(|e| AuditError::Shared(e.to_string()));
+        }
         let cutoff = OffsetDateTime::from(SystemTime::now() - retention).date();
         let mut removed = 0;
         for path in self.day_files()? {
@@ -230,15 +274,18 @@ mod tests {
         }
     }
 
-    #[test]
-    fn appends_by_day_and_expires_old_days() {
+    #[tokio::test]
+    async fn appends_by_day_and_expires_old_days() {
         let dir = tempfile::tempdir().unwrap();
         let log = AuditLog::new(dir.path());
-        log.append(&record("2020-01-01T00:00:00Z")).unwrap();
-        log.append(&record(&AuditLog::now())).unwrap();
-        assert_eq!(log.read_all().unwrap().len(), 2);
-        assert_eq!(log.expire(Duration::from_secs(86_400 * 30)).unwrap(), 1);
-        let left = log.read_all().unwrap();
+        log.append(&record("2020-01-01T00:00:00Z")).await.unwrap();
+        log.append(&record(&AuditLog::now())).await.unwrap();
+        assert_eq!(log.read_all().await.unwrap().len(), 2);
+        assert_eq!(
+            log.expire(Duration::from_secs(86_400 * 30)).await.unwrap(),
+            1
+        );
+        let left = log.read_all().await.unwrap();
         assert_eq!(left.len(), 1);
         assert_ne!(left[0].time, "2020-01-01T00:00:00Z");
     }

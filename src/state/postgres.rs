@@ -1,6 +1,8 @@
 //! Shared state on PostgreSQL (`[state] backend = "postgres"`): the idempotency records and
-//! results of every replica (a job id is claimed once across the fleet) and the tenant settings,
-//! with a version. The schema is migrated at start under an advisory lock, so replicas that
+//! results of every replica (a job id is claimed once across the fleet), the tenant settings
+//! with a version, and the usage metered per tenant and day (jobs; provider calls and tokens,
+//! against which the daily token budget is checked fleet-wide), and the audit log of every
+//! replica's provider calls. The schema is migrated at start under an advisory lock, so replicas that
 //! start together apply each migration once.
 //!
 //! Connections come from a `deadpool-postgres` pool of `tokio-postgres` clients.
@@ -16,7 +18,22 @@ use crate::contract::keys::SubjectKey;
 use crate::contract::tenant::TenantSettings;
 
 /// The schema migrations, in order (each applied once, inside one transaction).
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("migrations/0001_state.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("migrations/0001_state.sql")),
+    (2, include_str!("migrations/0002_usage.sql")),
+    (3, include_str!("migrations/0003_audit.sql")),
+];
+
+/// One day of a tenant's metered usage with one provider (`""`: the jobs it finished).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UsageRow {
+    pub day: String,
+    pub provider: String,
+    pub jobs: i64,
+    pub calls: i64,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+}
 
 /// How to reach the database.
 #[derive(Debug, Clone)]
@@ -211,6 +228,118 @@ impl PgState {
         Ok(row.get(0))
     }
 
+    /// Adds one provider call's tokens to the tenant's usage of today (UTC).
+    pub async fn add_usage(
+        &self,
+        tenant_id: &str,
+        provider: &str,
+        prompt_tokens: u64,
+        completion_tokens: u64,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO jambo_usage (tenant_id, day, provider, calls, prompt_tokens, completion_tokens)
+                 VALUES ($1, (now() AT TIME ZONE 'utc')::date, $2, 1, $3, $4)
+                 ON CONFLICT (tenant_id, day, provider) DO UPDATE
+                   SET calls = jambo_usage.calls + 1,
+                       prompt_tokens = jambo_usage.prompt_tokens + excluded.prompt_tokens,
+                       completion_tokens = jambo_usage.completion_tokens + excluded.completion_tokens",
+                &[
+                    &tenant_id,
+                    &provider,
+                    &(prompt_tokens as i64),
+                    &(completion_tokens as i64),
+                ],
+            )
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    /// Provider tokens (prompt and completion) the whole fleet used for the tenant today (UTC).
+    pub async fn tokens_today(&self, tenant_id: &str) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        let n: i64 = client
+            .query_one(
+                "SELECT coalesce(sum(prompt_tokens + completion_tokens), 0)::bigint FROM jambo_usage
+                 WHERE tenant_id = $1 AND day = (now() AT TIME ZONE 'utc')::date",
+                &[&tenant_id],
+            )
+            .await
+            .map_err(db)?
+            .get(0);
+        Ok(n.max(0) as u64)
+    }
+
+    /// A tenant's metered usage, by day and provider, newest day first.
+    pub async fn usage(&self, tenant_id: &str) -> Result<Vec<UsageRow>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT day::text, provider, jobs, calls, prompt_tokens, completion_tokens
+                 FROM jambo_usage WHERE tenant_id = $1 ORDER BY day DESC, provider",
+                &[&tenant_id],
+            )
+            .await
+            .map_err(db)?;
+        Ok(rows
+            .iter()
+            .map(|r| UsageRow {
+                day: r.get(0),
+                provider: r.get(1),
+                jobs: r.get(2),
+                calls: r.get(3),
+                prompt_tokens: r.get(4),
+                completion_tokens: r.get(5),
+            })
+            .collect())
+    }
+
+    /// Appends one audit record (its JSON), durable when this returns.
+    pub async fn append_audit(
+        &self,
+        tenant_id: &str,
+        time: &str,
+        record: &str,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO jambo_audit (time, tenant_id, record)
+                 VALUES ($1::text::timestamptz, $2, $3::text::jsonb)",
+                &[&time, &tenant_id, &record],
+            )
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    /// Every audit record of the fleet (their JSON), oldest first.
+    pub async fn audit_records(&self) -> Result<Vec<String>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT record::text FROM jambo_audit ORDER BY time, id",
+                &[],
+            )
+            .await
+            .map_err(db)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Deletes the audit records older than `retention`; returns how many went.
+    pub async fn expire_audit(&self, retention: Duration) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "DELETE FROM jambo_audit WHERE time < now() - make_interval(secs => $1)",
+                &[&retention.as_secs_f64()],
+            )
+            .await
+            .map_err(db)
+    }
+
     /// Every tenant id with settings.
     pub async fn tenant_ids(&self) -> Result<Vec<String>, StoreError> {
         let client = self.client().await?;
@@ -328,13 +457,20 @@ impl JobStore for PgJobStore {
     ) -> Result<(), StoreError> {
         let subjects: Vec<String> = subjects.iter().map(ToString::to_string).collect();
         let client = self.state.client().await?;
+        // the result and the tenant's job count of the day in one statement
         client
             .execute(
-                "INSERT INTO jambo_jobs (tenant_id, job_id, state, result, subjects)
-                 VALUES ($1, $2, 'done', $3, $4)
-                 ON CONFLICT (tenant_id, job_id) DO UPDATE
-                   SET state = 'done', result = $3, subjects = $4, owner = NULL,
-                       lease_until = NULL, stored_at = now()",
+                "WITH stored AS (
+                     INSERT INTO jambo_jobs (tenant_id, job_id, state, result, subjects)
+                     VALUES ($1, $2, 'done', $3, $4)
+                     ON CONFLICT (tenant_id, job_id) DO UPDATE
+                       SET state = 'done', result = $3, subjects = $4, owner = NULL,
+                           lease_until = NULL, stored_at = now()
+                     RETURNING 1)
+                 INSERT INTO jambo_usage (tenant_id, day, provider, jobs)
+                 SELECT $1, (now() AT TIME ZONE 'utc')::date, '', count(*) FROM stored
+                 ON CONFLICT (tenant_id, day, provider) DO UPDATE
+                   SET jobs = jambo_usage.jobs + excluded.jobs",
                 &[&tenant_id, &job_id, &event, &subjects],
             )
             .await
@@ -358,6 +494,14 @@ impl JobStore for PgJobStore {
                     .await
             }
             None => {
+                // the whole tenant goes: its usage too
+                client
+                    .execute(
+                        "DELETE FROM jambo_usage WHERE tenant_id = $1",
+                        &[&tenant_id],
+                    )
+                    .await
+                    .map_err(db)?;
                 client
                     .execute("DELETE FROM jambo_jobs WHERE tenant_id = $1", &[&tenant_id])
                     .await

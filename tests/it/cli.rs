@@ -190,3 +190,34 @@ fn eval_redact_reports_scores_on_the_presidio_set() {
         Some(2)
     );
 }
+
+/// A worker whose state database cannot be reached says so at start and consumes nothing: exit
+/// 2 naming `state.url`, never the password.
+#[test]
+fn an_unreachable_state_database_exits_2_before_any_job() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let output = jambo(
+        &["--data-dir", dir, "run"],
+        &[
+            ("JAMBO__STATE__BACKEND", "postgres"),
+            (
+                "JAMBO__STATE__URL",
+                "postgres://jambo:hunter2@127.0.0.1:9/jambo",
+            ),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("state.url"), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("hunter2"), "{}", stderr(&output));
+    let output = jambo(
+        &["--data-dir", dir, "run"],
+        &[("JAMBO__STATE__BACKEND", "cassandra")],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("state.backend"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -4,6 +4,7 @@
 //! - `queue_conformance`: the contract every `Queue` implementation must meet, run on each
 //! - `amqp`: the worker against the real RabbitMQ (round trip, bad input, retries, kill -9,
 //!   reconnect, SIGTERM)
+//! - `fleet`: replicas of the binary on shared PostgreSQL state and RabbitMQ, through a kill -9
 //! - `stdio`: the embedded queue through the binary (JSONL in and out)
 //! - `cli`: exit codes and messages of the command line
 //! - `knowledge`: extraction of pages and files, token chunking (snapshots, properties)
@@ -19,6 +20,7 @@
 mod amqp;
 mod architecture;
 mod cli;
+mod fleet;
 pub(crate) mod knowledge;
 mod privacy;
 mod queue_conformance;

@@ -244,15 +244,19 @@ async fn replicas_starting_together_migrate_once() {
         .await
         .unwrap();
     tokio::spawn(connection);
-    let applied: i64 = client
+    let row = client
         .query_one(
-            &format!("SELECT count(*) FROM {}.jambo_migrations", schema.name),
+            &format!(
+                "SELECT count(*), count(DISTINCT version), max(version) FROM {}.jambo_migrations",
+                schema.name
+            ),
             &[],
         )
         .await
-        .unwrap()
-        .get(0);
-    assert_eq!(applied, 1, "each migration recorded once");
+        .unwrap();
+    let (applied, distinct, last): (i64, i64, i32) = (row.get(0), row.get(1), row.get(2));
+    assert_eq!(applied, distinct, "each migration recorded once");
+    assert_eq!(i64::from(last), applied, "every migration applied");
 }
 
 /// Settings written through one replica govern the next lookup on every replica, with a version
@@ -282,4 +286,171 @@ async fn tenant_settings_written_on_one_replica_govern_the_next_job_on_every_rep
         "the change reaches the other replica's next lookup"
     );
     assert_eq!(other.ids().await.unwrap(), vec!["acme".to_owned()]);
+}
+
+/// Usage is metered per tenant, day and provider in the shared database: jobs as their results
+/// are stored, provider calls and tokens; and a tenant's daily token budget holds across
+/// replicas (a second replica's gate sees what the first one used).
+#[tokio::test]
+async fn usage_is_metered_for_the_fleet_and_the_budget_holds_across_replicas() {
+    use jambo_worker::config::{OpenAiConfig, Secret};
+    use jambo_worker::privacy::audit::{AuditLog, Purpose};
+    use jambo_worker::privacy::gate::{Call, ChatRequest, Gate, GateError};
+    use jambo_worker::privacy::redact::{Pseudonymizer, Redactor, RedactorConfig};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let schema = Schema::new("usage");
+    let state = schema.connect(Duration::from_secs(60)).await;
+    let jobs = PgJobStore::new(state.clone(), Duration::from_secs(3600));
+    jobs.put("acme", "j1", b"{}".to_vec()).await.unwrap();
+    jobs.put("acme", "j2", b"{}".to_vec()).await.unwrap();
+
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "c", "object": "chat.completion", "created": 1, "model": "stub",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "ok"}}],
+            "usage": {"prompt_tokens": 42, "completion_tokens": 7, "total_tokens": 49}
+        })))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let gate = |state: PgState| {
+        let config = OpenAiConfig {
+            base_url: Some(format!("{}/v1", server.uri())),
+            model: Some("stub".into()),
+            api_key: Some(Secret::new("sk-test")),
+            embedding_model: "e".into(),
+            embedding_dimensions: None,
+            embedding_batch: 8,
+            timeout: Duration::from_secs(5),
+            models: Default::default(),
+        };
+        let gate = Gate::new(
+            &config,
+            Arc::new(Redactor::new(RedactorConfig::default())),
+            Arc::new(AuditLog::new(dir.path())),
+        );
+        gate.share_usage(state);
+        gate
+    };
+    let first = gate(state.clone());
+    let second = gate(schema.connect(Duration::from_secs(60)).await);
+    let tenant: TenantSettings = serde_json::from_value(json!({
+        "tenant_id": "acme", "ai": {"external": true, "provider": "openai", "daily_token_budget": 60},
+    }))
+    .unwrap();
+    let call = Call {
+        tenant: &tenant,
+        job_id: "j3",
+        purpose: Purpose::Triage,
+    };
+    let request = ChatRequest {
+        system: "Say ok.".into(),
+        user: "ok?".into(),
+        schema: None,
+        max_tokens: 10,
+        task: "triage",
+    };
+    first
+        .chat(call, &mut Pseudonymizer::new(), &request)
+        .await
+        .expect("within the budget");
+    second
+        .chat(call, &mut Pseudonymizer::new(), &request)
+        .await
+        .expect("49 of 60 used: still within");
+    let err = first
+        .chat(call, &mut Pseudonymizer::new(), &request)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GateError::OverBudget {
+                used: 98,
+                budget: 60
+            }
+        ),
+        "the first replica sees the second one's tokens: {err:?}"
+    );
+    let rows = state.usage("acme").await.unwrap();
+    let calls: Vec<_> = rows.iter().filter(|r| r.provider == "openai").collect();
+    assert_eq!(calls.len(), 1, "{rows:?}");
+    assert_eq!(
+        (
+            calls[0].calls,
+            calls[0].prompt_tokens,
+            calls[0].completion_tokens
+        ),
+        (2, 84, 14)
+    );
+    let job_rows: Vec<_> = rows.iter().filter(|r| r.provider.is_empty()).collect();
+    assert_eq!(job_rows[0].jobs, 2, "{rows:?}");
+    // a tenant's erasure takes its usage too
+    jobs.erase("acme", None).await.unwrap();
+    assert!(state.usage("acme").await.unwrap().is_empty());
+}
+
+/// The audit log in the shared database: a review through any replica sees every replica's
+/// records, and retention removes the old ones.
+#[tokio::test]
+async fn the_audit_log_of_every_replica_is_one_log() {
+    use jambo_worker::privacy::audit::{AuditLog, AuditRecord, Outcome, Purpose};
+    let schema = Schema::new("audit");
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let logs: Vec<AuditLog> = {
+        let mut v = Vec::new();
+        for dir in &dirs {
+            let log = AuditLog::new(dir.path());
+            log.share(schema.connect(Duration::from_secs(60)).await);
+            v.push(log);
+        }
+        v
+    };
+    let record = |job: &str, time: &str| AuditRecord {
+        time: time.into(),
+        call_id: "c".into(),
+        tenant_id: "acme".into(),
+        job_id: job.into(),
+        purpose: Purpose::Triage,
+        provider: "openai".into(),
+        model: "m".into(),
+        outcome: Outcome::Ok,
+        prompt_tokens: 1,
+        completion_tokens: 1,
+        redactions: Default::default(),
+        provider_may_store: false,
+        error_kind: None,
+    };
+    logs[0]
+        .append(&record("old", "2020-01-01T00:00:00Z"))
+        .await
+        .unwrap();
+    logs[0]
+        .append(&record("a", &AuditLog::now()))
+        .await
+        .unwrap();
+    logs[1]
+        .append(&record("b", &AuditLog::now()))
+        .await
+        .unwrap();
+    let jobs: Vec<String> = logs[1]
+        .read_all()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.job_id)
+        .collect();
+    assert_eq!(jobs, ["old", "a", "b"]);
+    assert_eq!(
+        logs[1]
+            .expire(Duration::from_secs(86_400 * 30))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(logs[0].read_all().await.unwrap().len(), 2);
+    // nothing went to the replicas' own day files
+    assert!(!dirs[0].path().join("audit").exists());
 }

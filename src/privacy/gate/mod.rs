@@ -31,6 +31,7 @@ use crate::contract::tenant::{Provider, TenantSettings};
 use crate::models::{EmbedError, Embedder};
 use crate::privacy::audit::{AuditError, AuditLog, AuditRecord, Outcome, Purpose};
 use crate::privacy::redact::{Pseudonymizer, Redactor};
+use crate::state::postgres::PgState;
 
 /// The name of the `[openai]` provider in chains, audit records and result `privacy` blocks
 /// (it also serves every provider embedding).
@@ -212,10 +213,12 @@ impl Slot {
     }
 }
 
-/// Provider tokens per tenant for the current UTC day (this process's calls).
+/// Provider tokens per tenant for the current UTC day: this process's calls, or the fleet's in
+/// the shared database when there is one (then the local map mirrors its last reading).
 #[derive(Default)]
 struct DailyMeter {
     used: std::sync::Mutex<HashMap<String, (u64, u64)>>,
+    shared: std::sync::OnceLock<PgState>,
 }
 
 impl DailyMeter {
@@ -229,6 +232,42 @@ impl DailyMeter {
         used.get(tenant)
             .filter(|(day, _)| *day == today)
             .map_or(0, |(_, n)| *n)
+    }
+
+    /// Today's tokens of the tenant: the fleet's when the database is shared (read now; on a
+    /// failure the last reading stands), else this process's.
+    async fn used_now(&self, tenant: &str) -> u64 {
+        let Some(state) = self.shared.get() else {
+            return self.used(tenant);
+        };
+        match state.tokens_today(tenant).await {
+            Ok(tokens) => {
+                let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+                used.insert(tenant.to_owned(), (Self::today(), tokens));
+                tokens
+            }
+            Err(err) => {
+                tracing::warn!(event = "usage_read_failed", error = %err);
+                self.used(tenant)
+            }
+        }
+    }
+
+    /// Meters one call: in the shared database too when there is one.
+    async fn record(&self, tenant: &str, provider: &str, usage: &Usage) {
+        self.add(tenant, usage.prompt_tokens + usage.completion_tokens);
+        if let Some(state) = self.shared.get()
+            && let Err(err) = state
+                .add_usage(
+                    tenant,
+                    provider,
+                    usage.prompt_tokens,
+                    usage.completion_tokens,
+                )
+                .await
+        {
+            tracing::warn!(event = "usage_write_failed", error = %err);
+        }
     }
 
     fn add(&self, tenant: &str, tokens: u64) {
@@ -335,9 +374,15 @@ impl Gate {
             .any(|s| s.config.model.is_some() || !s.config.models.is_empty())
     }
 
-    /// Tokens this tenant used today through this process.
+    /// Tokens this tenant used today (this process's count, or its last reading of the fleet's).
     pub fn tokens_used_today(&self, tenant: &TenantSettings) -> u64 {
         self.meter.used(&tenant.tenant_id)
+    }
+
+    /// Meters usage in the shared database from now on: calls and tokens per tenant, day and
+    /// provider, and the daily token budget checked against the fleet's sum.
+    pub fn share_usage(&self, state: PgState) {
+        let _ = self.meter.shared.set(state);
     }
 
     /// The embeddings model name.
@@ -354,7 +399,7 @@ impl Gate {
         texts: &[String],
     ) -> Result<(Vec<Vec<f32>>, Usage), GateError> {
         let model = self.config.embedding_model.clone();
-        let slot = self.admit(call, &model)?;
+        let slot = self.admit(call, &model).await?;
         let provider = &slot.client;
         let redactor = self.redactor.clone();
         let texts = texts.to_vec();
@@ -376,7 +421,7 @@ impl Gate {
             redactions,
             ..Usage::default()
         };
-        let call_id = self.pending(call, OPENAI, &model, &usage)?;
+        let call_id = self.pending(call, OPENAI, &model, &usage).await?;
         let mut vectors = Vec::with_capacity(redacted.len());
         for batch in redacted.chunks(self.config.embedding_batch.max(1)) {
             match provider
@@ -388,7 +433,8 @@ impl Gate {
                     usage.prompt_tokens += u.prompt_tokens;
                 }
                 Err(err) => {
-                    self.record(call, &call_id, OPENAI, &model, &usage, Some(err.kind))?;
+                    self.record(call, &call_id, OPENAI, &model, &usage, Some(err.kind))
+                        .await?;
                     return Err(GateError::Provider {
                         kind: err.kind,
                         message: err.message,
@@ -396,7 +442,8 @@ impl Gate {
                 }
             }
         }
-        self.record(call, &call_id, OPENAI, &model, &usage, None)?;
+        self.record(call, &call_id, OPENAI, &model, &usage, None)
+            .await?;
         Ok((vectors, usage))
     }
 
@@ -412,13 +459,13 @@ impl Gate {
         request: &ChatRequest,
     ) -> Result<ChatAnswer, GateError> {
         if let Some(reason) = self.refusal(call.tenant) {
-            self.refuse(call, "", "")?;
+            self.refuse(call, "", "").await?;
             return Err(GateError::Refused(reason));
         }
         if let Some(budget) = call.tenant.ai.daily_token_budget {
-            let used = self.meter.used(&call.tenant.tenant_id);
+            let used = self.meter.used_now(&call.tenant.tenant_id).await;
             if used >= budget {
-                self.refuse(call, "", "")?;
+                self.refuse(call, "", "").await?;
                 metrics::counter!("jambo_provider_over_budget_total",
                     "tenant" => call.tenant.tenant_id.clone())
                 .increment(1);
@@ -484,7 +531,7 @@ impl Gate {
                 completion_tokens: 0,
                 redactions: usage.redactions.clone(),
             };
-            let call_id = self.pending(call, name, &model, &attempt)?;
+            let call_id = self.pending(call, name, &model, &attempt).await?;
             match slot.client.chat(body).await {
                 Ok((content, reported)) => {
                     match reported {
@@ -495,11 +542,11 @@ impl Gate {
                         None => attempt.completion_tokens = self.count(&content),
                     }
                     slot.breaker.success();
-                    self.meter.add(
-                        &call.tenant.tenant_id,
-                        attempt.prompt_tokens + attempt.completion_tokens,
-                    );
-                    self.record(call, &call_id, name, &model, &attempt, None)?;
+                    self.meter
+                        .record(&call.tenant.tenant_id, name, &attempt)
+                        .await;
+                    self.record(call, &call_id, name, &model, &attempt, None)
+                        .await?;
                     return Ok(ChatAnswer {
                         content,
                         usage: attempt,
@@ -509,7 +556,8 @@ impl Gate {
                 }
                 Err(err) => {
                     slot.breaker.failure(name);
-                    self.record(call, &call_id, name, &model, &attempt, Some(err.kind))?;
+                    self.record(call, &call_id, name, &model, &attempt, Some(err.kind))
+                        .await?;
                     skipped.push(format!("{name}: {}", err.kind.as_str()));
                     failed = Some((err.kind, err.message));
                 }
@@ -526,7 +574,7 @@ impl Gate {
 
     /// Writes the `pending` record of a call about to be made (no content) and returns its call
     /// id. When it cannot be written the call is not made: nothing leaves unaudited.
-    fn pending(
+    async fn pending(
         &self,
         call: Call<'_>,
         provider: &str,
@@ -534,30 +582,34 @@ impl Gate {
         usage: &Usage,
     ) -> Result<String, GateError> {
         let call_id = format!("{:016x}", rand::random::<u64>());
-        self.audit.append(&AuditRecord {
-            call_id: call_id.clone(),
-            outcome: Outcome::Pending,
-            ..self.base_record(call, provider, model, usage)
-        })?;
+        self.audit
+            .append(&AuditRecord {
+                call_id: call_id.clone(),
+                outcome: Outcome::Pending,
+                ..self.base_record(call, provider, model, usage)
+            })
+            .await?;
         Ok(call_id)
     }
 
     /// A refusal is audited too (so a review sees attempts, not only calls).
-    fn refuse(&self, call: Call<'_>, provider: &str, model: &str) -> Result<(), GateError> {
-        self.audit.append(&AuditRecord {
-            outcome: Outcome::Refused,
-            ..self.base_record(call, provider, model, &Usage::default())
-        })?;
+    async fn refuse(&self, call: Call<'_>, provider: &str, model: &str) -> Result<(), GateError> {
+        self.audit
+            .append(&AuditRecord {
+                outcome: Outcome::Refused,
+                ..self.base_record(call, provider, model, &Usage::default())
+            })
+            .await?;
         Ok(())
     }
 
     /// Checks the tenant for an embeddings call, which only `[openai]` serves.
-    fn admit(&self, call: Call<'_>, model: &str) -> Result<&Slot, GateError> {
+    async fn admit(&self, call: Call<'_>, model: &str) -> Result<&Slot, GateError> {
         let openai = self.slots.iter().find(|s| s.config.name == OPENAI);
         match (self.refusal(call.tenant), openai) {
             (None, Some(slot)) => Ok(slot),
             (reason, _) => {
-                self.refuse(call, OPENAI, model)?;
+                self.refuse(call, OPENAI, model).await?;
                 Err(GateError::Refused(reason.unwrap_or(
                     "no [openai] provider is configured for embeddings",
                 )))
@@ -565,7 +617,7 @@ impl Gate {
         }
     }
 
-    fn record(
+    async fn record(
         &self,
         call: Call<'_>,
         call_id: &str,
@@ -591,7 +643,7 @@ impl Gate {
         metrics::counter!("jambo_provider_tokens_total",
             "tenant" => tenant, "provider" => provider.to_owned(), "direction" => "completion")
         .increment(usage.completion_tokens);
-        self.audit.append(&record)
+        self.audit.append(&record).await
     }
 
     fn base_record(

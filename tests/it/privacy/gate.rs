@@ -115,7 +115,7 @@ async fn refused_tenant_sends_nothing_and_is_audited() {
         )
         .is_err()
     );
-    let records = s.audit.read_all().unwrap();
+    let records = s.audit.read_all().await.unwrap();
     assert_eq!(records.len(), 2);
     assert!(records.iter().all(|r| r.outcome == Outcome::Refused));
     assert!(
@@ -179,7 +179,7 @@ async fn chat_is_redacted_store_follows_consent_and_reply_is_restored() {
     for value in [EMAIL, PHONE, NAME, "Mail me"] {
         assert!(!audit.contains(value), "audit holds content: {audit}");
     }
-    let records = s.audit.read_all().unwrap();
+    let records = s.audit.read_all().await.unwrap();
     assert_eq!(
         records.len(),
         4,
@@ -246,6 +246,7 @@ async fn embeddings_pass_the_gate_in_batches() {
     let outcomes: Vec<Outcome> = s
         .audit
         .read_all()
+        .await
         .unwrap()
         .iter()
         .map(|r| r.outcome)
@@ -297,7 +298,7 @@ async fn provider_failures_are_typed_and_audited() {
         server.received_requests().await.unwrap_or_default().len() > 1,
         "5xx is retried"
     );
-    let records = s.audit.read_all().unwrap();
+    let records = s.audit.read_all().await.unwrap();
     assert_eq!(records[0].outcome, Outcome::Pending);
     assert_eq!(records[1].outcome, Outcome::Failed);
     assert_eq!(records[1].error_kind.as_deref(), Some("server_error"));
@@ -477,7 +478,7 @@ async fn a_long_retry_after_moves_the_chain_on_and_keeps_the_provider_out() {
         asked, 1,
         "the primary asked to wait 30 s and was not called again"
     );
-    let records = s.audit.read_all().unwrap();
+    let records = s.audit.read_all().await.unwrap();
     assert!(records.iter().any(|r| r.provider == "openai"
         && r.outcome == Outcome::Failed
         && r.error_kind.as_deref() == Some("rate_limited")));
@@ -591,6 +592,6 @@ async fn the_daily_token_budget_stops_calls() {
         primary.received_requests().await.unwrap_or_default().len(),
         2
     );
-    let records = s.audit.read_all().unwrap();
+    let records = s.audit.read_all().await.unwrap();
     assert_eq!(records.last().map(|r| r.outcome), Some(Outcome::Refused));
 }

@@ -84,6 +84,7 @@ async fn run(url: &str, jobs: usize, contender: Contender) -> Duration {
         reconnect_max: Duration::from_secs(1),
         depth_poll: Duration::from_secs(15),
         confirm_timeout: Duration::from_secs(30),
+        quorum: None,
     };
     AmqpQueue::declare(&config, &[lane_of(Family::Test)])
         .await

@@ -157,6 +157,11 @@ pub struct RawAmqp {
     pub depth_poll_secs: u64,
     /// How long to wait for a publisher confirm before the publish counts as failed.
     pub confirm_timeout_ms: u64,
+    /// `classic` or `quorum` for the job queues (quorum: replicated on a cluster, and a message
+    /// delivered more than `delivery_limit` times without an ack is dead-lettered).
+    pub queue_type: String,
+    /// Deliveries of one message a quorum queue allows before it dead-letters it.
+    pub delivery_limit: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -301,6 +306,8 @@ impl Default for RawAmqp {
             reconnect_max_ms: 30_000,
             depth_poll_secs: 15,
             confirm_timeout_ms: 30_000,
+            queue_type: "classic".into(),
+            delivery_limit: 20,
         }
     }
 }
@@ -394,6 +401,8 @@ pub struct AmqpConfig {
     pub reconnect_max: Duration,
     pub depth_poll: Duration,
     pub confirm_timeout: Duration,
+    /// `Some(delivery limit)` when the job queues are quorum queues.
+    pub quorum: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -759,6 +768,20 @@ fn resolve(
             reconnect_max: Duration::from_millis(a.reconnect_max_ms),
             depth_poll: Duration::from_secs(a.depth_poll_secs),
             confirm_timeout: Duration::from_millis(a.confirm_timeout_ms),
+            quorum: match a.queue_type.as_str() {
+                "classic" => None,
+                "quorum" if a.delivery_limit >= 1 => Some(a.delivery_limit),
+                "quorum" => {
+                    return Err(ConfigError::Invalid(
+                        "amqp.delivery_limit: must be at least 1".into(),
+                    ));
+                }
+                other => {
+                    return Err(ConfigError::Invalid(format!(
+                        "amqp.queue_type: {other:?} is not \"classic\" or \"quorum\""
+                    )));
+                }
+            },
         },
         worker: WorkerConfig {
             async_threads: if w.async_threads == 0 {

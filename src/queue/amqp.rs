@@ -11,7 +11,9 @@
 //! - retries: the message is republished to `<queue>.retry.<n>` with a per-message TTL; when it
 //!   expires the queue dead-letters it back through the jobs exchange (routing key
 //!   `retry.<lane>`) to its lane queue only. One retry queue per attempt level keeps messages
-//!   of one queue at about the same TTL, so none waits behind a longer one.
+//!   of one queue at about the same TTL, so none waits behind a longer one;
+//! - with `amqp.queue_type = "quorum"` the lane and catch-all queues are quorum queues with
+//!   `x-delivery-limit`: a message delivered that often without an ack is dead-lettered.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -110,6 +112,8 @@ struct Shared {
     lanes: Vec<Lane>,
     prefetch: u16,
     max_attempts: u32,
+    /// The job queues are quorum queues with this delivery limit.
+    quorum: Option<u32>,
     reconnect_max: Duration,
     confirm_timeout: Duration,
     /// The confirm-mode channel of the current connection; replaced on reconnect.
@@ -152,6 +156,7 @@ impl AmqpQueue {
             lanes,
             prefetch: config.prefetch,
             max_attempts: config.max_attempts,
+            quorum: config.quorum,
             reconnect_max: config.reconnect_max,
             confirm_timeout: config.confirm_timeout,
             publisher: RwLock::new(None),
@@ -183,6 +188,7 @@ impl AmqpQueue {
             &Names::new(&config.prefix),
             lanes,
             config.max_attempts,
+            config.quorum,
         )
         .await?;
         let _ = connection.close(200, "declared".into()).await;
@@ -286,6 +292,7 @@ async fn declare_topology(
     names: &Names,
     lanes: &[Lane],
     max_attempts: u32,
+    quorum: Option<u32>,
 ) -> Result<(), QueueError> {
     let durable = ExchangeDeclareOptions {
         durable: true,
@@ -336,12 +343,19 @@ async fn declare_topology(
             .await
             .map_err(|e| QueueError::Setup(format!("binding {queue} to {exchange} ({key}): {e}")))
     };
-    // A main queue dead-letters what is rejected to its own dead queue.
+    // A main queue dead-letters what is rejected to its own dead queue; as a quorum queue it
+    // also dead-letters a message delivered more than the limit without an ack (one that kills
+    // every worker that takes it), so it cannot loop forever.
     let main_args = |queue: &str| {
-        table(&[
+        let mut entries = vec![
             ("x-dead-letter-exchange", text(&names.dead_exchange())),
             ("x-dead-letter-routing-key", text(queue)),
-        ])
+        ];
+        if let Some(limit) = quorum {
+            entries.push(("x-queue-type", text("quorum")));
+            entries.push(("x-delivery-limit", AMQPValue::LongInt(limit as i32)));
+        }
+        table(&entries)
     };
 
     let mut main_queues: Vec<String> = vec![names.unrouted_queue()];
@@ -407,7 +421,14 @@ impl Shared {
             .confirm_select(ConfirmSelectOptions::default())
             .await
             .map_err(disconnected)?;
-        declare_topology(&publisher, &self.names, &self.lanes, self.max_attempts).await?;
+        declare_topology(
+            &publisher,
+            &self.names,
+            &self.lanes,
+            self.max_attempts,
+            self.quorum,
+        )
+        .await?;
 
         let (lost_tx, lost_rx) = mpsc::channel(1);
         let mut consumers = Vec::new();

@@ -416,3 +416,119 @@ async fn sigterm_drains_in_flight_jobs_requeues_the_rest_and_exits_0() {
     );
     broker.cleanup().await;
 }
+
+/// With `amqp.queue_type = "quorum"` the job queues are quorum queues with a delivery limit: a
+/// message that is delivered again and again without an ack (one that kills every worker that
+/// takes it) goes to the dead-letter queue instead of looping forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quorum_queues_dead_letter_a_message_that_keeps_coming_back() {
+    use jambo_worker::queue::amqp::AmqpQueue;
+    use lapin::options::{
+        BasicGetOptions, BasicNackOptions, BasicPublishOptions, QueueDeclareOptions,
+        QueueDeleteOptions,
+    };
+    let _lock = broker_lock(false);
+    let prefix = unique_prefix("quorum");
+    let mut config = amqp_config(&prefix);
+    config.quorum = Some(2);
+    let lanes = [lane_of(Family::Test)];
+    AmqpQueue::declare(&config, &lanes)
+        .await
+        .expect("quorum topology");
+    let names = Names::new(&prefix);
+    let queue = names.lane_queue(lanes[0]);
+    let dead = Names::dead_queue(&queue);
+    let listed = std::process::Command::new("rabbitmqctl")
+        .args(["list_queues", "-q", "name", "type"])
+        .output()
+        .expect("rabbitmqctl");
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with(&format!("{queue}\t")) && l.ends_with("quorum")),
+        "{queue} is not a quorum queue:\n{listed}"
+    );
+
+    let connection =
+        lapin::Connection::connect(&amqp_addr(), lapin::ConnectionProperties::default())
+            .await
+            .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    channel
+        .basic_publish(
+            "".into(),
+            queue.as_str().into(),
+            BasicPublishOptions::default(),
+            &work("poison", json!({})),
+            BasicProperties::default().with_delivery_mode(2),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    // a worker that dies holding it: delivered, never acknowledged, back in the queue
+    let mut deliveries = 0;
+    for _ in 0..20 {
+        match channel
+            .basic_get(queue.as_str().into(), BasicGetOptions::default())
+            .await
+            .unwrap()
+        {
+            Some(message) => {
+                deliveries += 1;
+                message
+                    .delivery
+                    .nack(BasicNackOptions {
+                        requeue: true,
+                        ..BasicNackOptions::default()
+                    })
+                    .await
+                    .unwrap();
+            }
+            None => {
+                let passive = QueueDeclareOptions {
+                    passive: true,
+                    ..QueueDeclareOptions::default()
+                };
+                let state = channel
+                    .queue_declare(dead.as_str().into(), passive, Default::default())
+                    .await
+                    .unwrap();
+                if state.message_count() == 1 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    assert!(
+        deliveries <= 3,
+        "delivered {deliveries} times with a delivery limit of 2"
+    );
+    let passive = QueueDeclareOptions {
+        passive: true,
+        ..QueueDeclareOptions::default()
+    };
+    let state = channel
+        .queue_declare(dead.as_str().into(), passive, Default::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        state.message_count(),
+        1,
+        "the poison message is dead-lettered"
+    );
+    for name in [queue.clone(), dead.clone()]
+        .into_iter()
+        .chain((1..MAX_ATTEMPTS).map(|l| names.retry_queue(lanes[0], l)))
+        .chain([
+            names.unrouted_queue(),
+            Names::dead_queue(&names.unrouted_queue()),
+        ])
+    {
+        let _ = channel
+            .queue_delete(name.as_str().into(), QueueDeleteOptions::default())
+            .await;
+    }
+}

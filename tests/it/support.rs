@@ -64,6 +64,7 @@ pub fn amqp_config(prefix: &str) -> AmqpConfig {
         reconnect_max: Duration::from_millis(500),
         depth_poll: Duration::from_secs(1),
         confirm_timeout: Duration::from_secs(10),
+        quorum: None,
     }
 }
 

@@ -196,7 +196,7 @@ impl Pipeline {
             tenant,
             events,
         };
-        let output = match self.handlers.handle(&context).await {
+        let output = match self.handle_renewing(job, &context).await {
             Ok(output) => output,
             Err(error) => {
                 // let a retry, here or on another replica, claim it again
@@ -228,6 +228,32 @@ impl Pipeline {
             bytes,
             repeat: false,
         })
+    }
+
+    /// Runs the handler; with a store whose claims lapse, renews this job's claim while it
+    /// runs, so a long job is never taken over by another replica.
+    async fn handle_renewing(
+        &self,
+        job: &Job,
+        context: &JobContext<'_>,
+    ) -> Result<super::handler::Output, JobError> {
+        let handling = self.handlers.handle(context);
+        let Some(every) = self.store.renew_every() else {
+            return handling.await;
+        };
+        tokio::pin!(handling);
+        let mut tick = tokio::time::interval(every.max(std::time::Duration::from_millis(100)));
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                result = &mut handling => return result,
+                _ = tick.tick() => {
+                    if let Err(err) = self.store.renew(&job.tenant_id, &job.id).await {
+                        tracing::warn!(event = "claim_renew_failed", job_id = %job.id, error = %err);
+                    }
+                }
+            }
+        }
     }
 
     fn settle_failure(&self, message: &Message, failed: Failed, elapsed: f64) -> Settlement {

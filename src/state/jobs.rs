@@ -62,6 +62,15 @@ pub trait JobStore: Send + Sync {
             None => Claim::Run,
         })
     }
+    /// How often a running job's claim must be renewed so that no other replica takes it over
+    /// (`None`: claims do not lapse).
+    fn renew_every(&self) -> Option<Duration> {
+        None
+    }
+    /// Extends this process's claim on a running job by a whole lease.
+    async fn renew(&self, _tenant_id: &str, _job_id: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// Gives a claimed job up (it failed; a retry anywhere may claim it again).
     async fn release(&self, _tenant_id: &str, _job_id: &str) -> Result<(), StoreError> {
         Ok(())

@@ -435,6 +435,28 @@ impl JobStore for PgJobStore {
         })
     }
 
+    fn renew_every(&self) -> Option<Duration> {
+        Some(self.state.claim_lease / 3)
+    }
+
+    async fn renew(&self, tenant_id: &str, job_id: &str) -> Result<(), StoreError> {
+        let client = self.state.client().await?;
+        client
+            .execute(
+                "UPDATE jambo_jobs SET lease_until = now() + make_interval(secs => $4)
+                 WHERE tenant_id = $1 AND job_id = $2 AND state = 'running' AND owner = $3",
+                &[
+                    &tenant_id,
+                    &job_id,
+                    &self.state.owner,
+                    &lease_secs(self.state.claim_lease),
+                ],
+            )
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
     async fn release(&self, tenant_id: &str, job_id: &str) -> Result<(), StoreError> {
         let client = self.state.client().await?;
         client

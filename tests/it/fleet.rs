@@ -7,6 +7,8 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+use jambo_worker::contract::job::Family;
+use jambo_worker::runtime::worker::lane_of;
 use serde_json::json;
 
 use crate::support::*;
@@ -127,6 +129,83 @@ async fn replicas_on_shared_postgres_run_each_job_once_through_a_kill() {
     assert_eq!(stored as usize, JOBS, "one stored result per job id");
     broker.cleanup().await;
     let _ = client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .await;
+}
+
+/// A job that runs longer than the claim lease keeps its claim (the running replica renews it):
+/// its copy on the other replica waits and is answered with the one stored result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_longer_than_the_claim_lease_is_not_taken_over() {
+    let _lock = broker_lock(false);
+    let prefix = unique_prefix("lease");
+    let broker = Broker::connect(&prefix).await;
+    let events = broker.events_queue().await;
+    let schema = format!("jt_lease_{:08x}", rand::random::<u32>());
+    let url = postgres_url();
+    let env = [
+        ("JAMBO__STATE__BACKEND", "postgres"),
+        ("JAMBO__STATE__URL", url.as_str()),
+        ("JAMBO__STATE__SCHEMA", schema.as_str()),
+        ("JAMBO__STATE__CLAIM_LEASE_SECS", "1"),
+        // a replica holding the long job takes nothing else: the copy goes to the other one
+        ("JAMBO__AMQP__PREFETCH", "1"),
+    ];
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let _a = WorkerProcess::start(&prefix, dirs[0].path(), &env);
+    broker
+        .publish_job(
+            "tenant.configure",
+            &job(
+                "lease-tenant",
+                "tenant.configure",
+                json!({"tenant_id": "t1"}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        broker.take(&events, 1, LONG).await[0].json()["type"],
+        "tenant.configured"
+    );
+    // a 3.5 s job, three lease periods: the first replica takes it, then the second replica
+    // comes up and gets the copy
+    let body = work("long", json!({"sleep_ms": 3500}));
+    broker.publish_job("test.work", &body).await;
+    let queue = broker.names.lane_queue(lane_of(Family::Test));
+    while broker.depth(&queue).await > 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _b = WorkerProcess::start(&prefix, dirs[1].path(), &env);
+    let consumers = || {
+        let out = std::process::Command::new("rabbitmqctl")
+            .args(["list_queues", "-q", "name", "consumers"])
+            .output()
+            .expect("rabbitmqctl");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{queue}\t")).map(str::to_owned))
+            .and_then(|n| n.trim().parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    while consumers() < 2 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    broker.publish_job("test.work", &body).await;
+    let got = broker.take(&events, 2, LONG).await;
+    let nonces: HashSet<String> = got
+        .iter()
+        .map(|r| {
+            r.json()["result"]["nonce"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(got.len(), 2);
+    assert_eq!(nonces.len(), 1, "the long job ran twice: {nonces:?}");
+    broker.cleanup().await;
+    let _ = sql()
+        .await
         .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
         .await;
 }

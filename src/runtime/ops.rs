@@ -1,6 +1,7 @@
 //! Operations: logging setup (text or JSON), the Prometheus recorder, and the small HTTP endpoint
-//! with `/healthz` (the process is alive), `/readyz` (broker connected and store open) and
-//! `/metrics` (Prometheus text format).
+//! with `/healthz` (the process is alive), `/readyz` (set up, broker connected and store open;
+//! while the worker's own setup is unusable, 503 with the reason) and `/metrics` (Prometheus
+//! text format).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -54,24 +55,45 @@ pub fn init_metrics() -> Option<PrometheusHandle> {
         .ok()
 }
 
+/// What `/readyz` reports: the worker is still being set up (or its setup is unusable, with the
+/// reason), or it runs on this queue.
+#[derive(Default)]
+pub struct Readiness {
+    queue: std::sync::RwLock<Option<Arc<dyn Queue>>>,
+    unready: std::sync::RwLock<Option<String>>,
+}
+
+impl Readiness {
+    /// The setup failed for this reason (and is retried).
+    pub fn unready(&self, reason: &str) {
+        *self.unready.write().unwrap_or_else(|e| e.into_inner()) = Some(reason.to_owned());
+    }
+
+    /// Set up: from now on the queue's health decides.
+    pub fn running(&self, queue: Arc<dyn Queue>) {
+        *self.queue.write().unwrap_or_else(|e| e.into_inner()) = Some(queue);
+        *self.unready.write().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
 #[derive(Clone)]
 struct OpsState {
     metrics: Option<PrometheusHandle>,
-    queue: Arc<dyn Queue>,
+    readiness: Arc<Readiness>,
 }
 
 /// Serves the ops endpoint until `shutdown` completes.
 pub async fn serve(
     addr: SocketAddr,
     metrics: Option<PrometheusHandle>,
-    queue: Arc<dyn Queue>,
+    readiness: Arc<Readiness>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(render_metrics))
-        .with_state(OpsState { metrics, queue });
+        .with_state(OpsState { metrics, readiness });
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(event = "ops_listening", addr = %addr);
     axum::serve(listener, app)
@@ -80,7 +102,28 @@ pub async fn serve(
 }
 
 async fn readyz(State(state): State<OpsState>) -> (StatusCode, String) {
-    match state.queue.health() {
+    let queue = state
+        .readiness
+        .queue
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let Some(queue) = queue else {
+        let reason = state
+            .readiness
+            .unready
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            match reason {
+                Some(reason) => format!("not ready: setup failed (retrying): {reason}\n"),
+                None => "not ready: starting\n".into(),
+            },
+        );
+    };
+    match queue.health() {
         Health::Connected => (
             StatusCode::OK,
             "ready: queue connected, store open\n".into(),

@@ -221,3 +221,48 @@ fn an_unreachable_state_database_exits_2_before_any_job() {
         stderr(&output)
     );
 }
+
+/// With `--http` a worker whose state database cannot be reached stays up, unready: `/readyz`
+/// answers 503 with the reason (and it retries); a signal ends it.
+#[test]
+fn with_http_an_unusable_setup_keeps_readyz_unready_with_the_reason() {
+    let data = tempfile::tempdir().unwrap();
+    let ops = crate::support::free_port();
+    let mut child = Command::new(worker_binary())
+        .args([
+            "--data-dir",
+            data.path().to_str().unwrap(),
+            "run",
+            "--http",
+            &ops,
+        ])
+        .env("JAMBO__LOG__LEVEL", "error")
+        .env("JAMBO__STATE__BACKEND", "postgres")
+        .env(
+            "JAMBO__STATE__URL",
+            "postgres://jambo:hunter2@127.0.0.1:9/jambo",
+        )
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let answer = loop {
+        let answer = std::net::TcpStream::connect(&ops)
+            .ok()
+            .map(|_| crate::support::http_get(&ops, "/readyz"))
+            .unwrap_or_default();
+        if answer.contains("setup failed") || std::time::Instant::now() > deadline {
+            break answer;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("state.url"), "{answer}");
+    assert!(!answer.contains("hunter2"), "{answer}");
+    assert!(child.try_wait().unwrap().is_none(), "the worker stays up");
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(2));
+}

@@ -467,6 +467,20 @@ async fn quorum_queues_dead_letter_a_message_that_keeps_coming_back() {
         .unwrap()
         .await
         .unwrap();
+    let dead_count = |channel: &lapin::Channel| {
+        let (channel, dead) = (channel.clone(), dead.clone());
+        async move {
+            let passive = QueueDeclareOptions {
+                passive: true,
+                ..QueueDeclareOptions::default()
+            };
+            channel
+                .queue_declare(dead.as_str().into(), passive, Default::default())
+                .await
+                .unwrap()
+                .message_count()
+        }
+    };
     // a worker that dies holding it: delivered, never acknowledged, back in the queue
     let mut deliveries = 0;
     for _ in 0..20 {
@@ -487,15 +501,7 @@ async fn quorum_queues_dead_letter_a_message_that_keeps_coming_back() {
                     .unwrap();
             }
             None => {
-                let passive = QueueDeclareOptions {
-                    passive: true,
-                    ..QueueDeclareOptions::default()
-                };
-                let state = channel
-                    .queue_declare(dead.as_str().into(), passive, Default::default())
-                    .await
-                    .unwrap();
-                if state.message_count() == 1 {
+                if dead_count(&channel).await == 1 {
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -506,16 +512,8 @@ async fn quorum_queues_dead_letter_a_message_that_keeps_coming_back() {
         deliveries <= 3,
         "delivered {deliveries} times with a delivery limit of 2"
     );
-    let passive = QueueDeclareOptions {
-        passive: true,
-        ..QueueDeclareOptions::default()
-    };
-    let state = channel
-        .queue_declare(dead.as_str().into(), passive, Default::default())
-        .await
-        .unwrap();
     assert_eq!(
-        state.message_count(),
+        dead_count(&channel).await,
         1,
         "the poison message is dead-lettered"
     );

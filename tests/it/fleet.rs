@@ -15,19 +15,6 @@ use crate::support::*;
 
 const LONG: Duration = Duration::from_secs(60);
 
-fn postgres_url() -> String {
-    std::env::var("JAMBO_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-async fn sql() -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(&postgres_url(), tokio_postgres::NoTls)
-        .await
-        .unwrap_or_else(|err| panic!("PostgreSQL at {} is needed: {err}", postgres_url()));
-    tokio::spawn(connection);
-    client
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_on_shared_postgres_run_each_job_once_through_a_kill() {
     let _lock = broker_lock(false);

@@ -16,10 +16,7 @@ use jambo_worker::state::postgres::{PgJobStore, PgSettings, PgState};
 use jambo_worker::state::tenants::TenantStore;
 use serde_json::json;
 
-fn postgres_url() -> String {
-    std::env::var("JAMBO_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
+use crate::support::{postgres_url, sql};
 
 /// A schema of this test's own, dropped when the guard goes.
 struct Schema {
@@ -240,10 +237,7 @@ async fn replicas_starting_together_migrate_once() {
     for start in starts {
         start.await.unwrap().expect("every replica starts");
     }
-    let (client, connection) = tokio_postgres::connect(&postgres_url(), tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let client = sql().await;
     let row = client
         .query_one(
             &format!(

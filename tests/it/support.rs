@@ -470,3 +470,18 @@ pub fn http_get(addr: &str, path: &str) -> String {
     stream.read_to_string(&mut response).unwrap();
     response
 }
+
+/// This machine's PostgreSQL for the shared-state tests (`JAMBO_TEST_POSTGRES_URL`).
+pub fn postgres_url() -> String {
+    std::env::var("JAMBO_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A plain client of it; panics (the test fails) when it is unreachable.
+pub async fn sql() -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(&postgres_url(), tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|err| panic!("PostgreSQL at {} is needed: {err}", postgres_url()));
+    tokio::spawn(connection);
+    client
+}

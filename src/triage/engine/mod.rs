@@ -619,14 +619,12 @@ impl Engines {
         let mut triaged = engine.process_lead(job).await?;
         let evidence = grounding::Evidence::of(job.lead, job.received_at);
         let dropped = grounding::ground_lead(&mut triaged.result, &evidence);
-        // the providers that answered (the usage block names them), else the engine
-        let answered_by = triaged.result["usage"]["providers"]
-            .as_object()
-            .filter(|p| !p.is_empty())
-            .map_or_else(
-                || engine.name().to_owned(),
-                |p| p.keys().cloned().collect::<Vec<_>>().join(","),
-            );
+        // the providers that answered (the privacy block names them), else the engine
+        let answered_by = triaged
+            .privacy
+            .provider
+            .clone()
+            .unwrap_or_else(|| engine.name().to_owned());
         for drop in &dropped {
             metrics::counter!(
                 "jambo_grounding_dropped_total",

@@ -5,14 +5,19 @@
 //! replica's provider calls. The schema is migrated at start under an advisory lock, so replicas that
 //! start together apply each migration once.
 //!
-//! Connections come from a `deadpool-postgres` pool of `tokio-postgres` clients.
+//! Connections come from a `deadpool-postgres` pool of `tokio-postgres` clients. The statements
+//! every job makes (the tenant's settings version, the claim, the stored result) are batched:
+//! whatever jobs wait at that moment share one statement and one commit (`batch.rs`).
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
+use super::batch::Batcher;
 use super::jobs::{Claim, JobStore, StoreError};
 use crate::contract::keys::SubjectKey;
 use crate::contract::tenant::TenantSettings;
@@ -54,8 +59,13 @@ pub struct PgSettings {
 #[derive(Clone)]
 pub struct PgState {
     pool: Pool,
+    /// Batches of settings-version reads.
+    versions: Arc<Batcher<String, Option<i64>>>,
+    /// How many batches of one kind run at once.
+    lanes: usize,
     claim_lease: Duration,
-    /// This process, as the owner of its claims.
+    /// This process (pid and a random part), as the owner of its claims and of the results it
+    /// stored.
     owner: String,
 }
 
@@ -90,7 +100,9 @@ impl PgState {
             config.password(password);
         }
         config.options(format!("-c search_path={}", settings.schema));
-        config.application_name("jambo-worker");
+        let owner = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
+        // each replica's connections can be told apart in pg_stat_activity
+        config.application_name(format!("jambo-worker {owner}"));
         config.connect_timeout(Duration::from_secs(10));
         let manager = Manager::from_config(
             config,
@@ -103,10 +115,21 @@ impl PgState {
             .max_size(settings.pool_size.max(1))
             .build()
             .map_err(db)?;
+        // a third of the pool for each kind of batched statement
+        let lanes = (settings.pool_size / 4).max(1);
+        let versions = {
+            let pool = pool.clone();
+            Batcher::new(lanes, move |ids: Vec<String>| {
+                let pool = pool.clone();
+                async move { versions(&pool, ids).await }
+            })
+        };
         let state = PgState {
             pool,
+            versions: Arc::new(versions),
+            lanes,
             claim_lease: settings.claim_lease,
-            owner: format!("{}-{:08x}", std::process::id(), rand::random::<u32>()),
+            owner,
         };
         state.migrate(&settings.schema).await?;
         Ok(state)
@@ -195,17 +218,10 @@ impl PgState {
         Ok(Some((settings, row.get(1))))
     }
 
-    /// The version of a tenant's settings (one cheap read per job).
+    /// The version of a tenant's settings (one cheap read per job, batched with the other
+    /// jobs' reads).
     pub async fn tenant_version(&self, tenant_id: &str) -> Result<Option<i64>, StoreError> {
-        let client = self.client().await?;
-        let row = client
-            .query_opt(
-                "SELECT version FROM jambo_tenants WHERE tenant_id = $1",
-                &[&tenant_id],
-            )
-            .await
-            .map_err(db)?;
-        Ok(row.map(|r| r.get(0)))
+        self.versions.call(tenant_id.to_owned()).await
     }
 
     /// Writes a tenant's settings; returns the new version (one more than the last).
@@ -354,16 +370,187 @@ impl PgState {
     }
 }
 
+/// The settings versions of `ids`, in their order.
+async fn versions(pool: &Pool, ids: Vec<String>) -> Result<Vec<Option<i64>>, StoreError> {
+    let client = pool.get().await.map_err(db)?;
+    let rows = client
+        .query(
+            "SELECT tenant_id, version FROM jambo_tenants WHERE tenant_id = ANY($1)",
+            &[&ids],
+        )
+        .await
+        .map_err(db)?;
+    let found: HashMap<String, i64> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    Ok(ids.iter().map(|id| found.get(id).copied()).collect())
+}
+
 /// The job store on PostgreSQL: one row per job, `running` while a replica holds its claim,
 /// `done` with the result once stored.
 pub struct PgJobStore {
     state: PgState,
     window: Duration,
+    claims: Batcher<(String, String), Claim>,
+    puts: Batcher<Put, ()>,
+}
+
+/// A result to store.
+struct Put {
+    tenant_id: String,
+    job_id: String,
+    event: Vec<u8>,
+    subjects: Vec<String>,
+}
+
+/// What a batch of claims or results needs to know of the store.
+#[derive(Clone)]
+struct Batching {
+    pool: Pool,
+    owner: String,
+    lease_secs: f64,
+    window_secs: f64,
 }
 
 impl PgJobStore {
+    /// Must be called inside a Tokio runtime (it starts the batch tasks).
     pub fn new(state: PgState, window: Duration) -> PgJobStore {
-        PgJobStore { state, window }
+        let batching = Batching {
+            pool: state.pool.clone(),
+            owner: state.owner.clone(),
+            lease_secs: lease_secs(state.claim_lease),
+            window_secs: window.as_secs_f64(),
+        };
+        let claims = {
+            let batching = batching.clone();
+            Batcher::new(state.lanes, move |keys| {
+                let batching = batching.clone();
+                async move { batching.claim(keys).await }
+            })
+        };
+        let puts = Batcher::new(state.lanes, move |puts| {
+            let batching = batching.clone();
+            async move { batching.put(puts).await }
+        });
+        PgJobStore {
+            state,
+            window,
+            claims,
+            puts,
+        }
+    }
+}
+
+impl Batching {
+    /// One statement for many claims: insert `running` rows, or take over lapsed claims and
+    /// results older than the window; the rest are another replica's (busy) or results to
+    /// answer with. Rows are locked in key order, so two batches never deadlock. A key twice in
+    /// one batch: the first copy claims it, the others are busy.
+    async fn claim(&self, keys: Vec<(String, String)>) -> Result<Vec<Claim>, StoreError> {
+        let mut first = std::collections::HashSet::new();
+        let (mut tenants, mut jobs) = (Vec::new(), Vec::new());
+        for (tenant_id, job_id) in &keys {
+            if first.insert((tenant_id.as_str(), job_id.as_str())) {
+                tenants.push(tenant_id.as_str());
+                jobs.push(job_id.as_str());
+            }
+        }
+        let client = self.pool.get().await.map_err(db)?;
+        let rows = client
+            .query(
+                "WITH input AS (
+                     SELECT * FROM unnest($1::text[], $2::text[]) AS i(tenant_id, job_id)
+                     ORDER BY tenant_id, job_id),
+                 taken AS (
+                     INSERT INTO jambo_jobs (tenant_id, job_id, state, owner, lease_until)
+                     SELECT tenant_id, job_id, 'running', $3, now() + make_interval(secs => $4)
+                     FROM input
+                     ON CONFLICT (tenant_id, job_id) DO UPDATE
+                       SET state = 'running', owner = $3, result = NULL, subjects = '{}',
+                           lease_until = now() + make_interval(secs => $4), stored_at = now()
+                       WHERE (jambo_jobs.state = 'running' AND jambo_jobs.lease_until < now())
+                          OR (jambo_jobs.state = 'done'
+                              AND jambo_jobs.stored_at <= now() - make_interval(secs => $5))
+                     RETURNING tenant_id, job_id)
+                 SELECT i.tenant_id, i.job_id, t.job_id IS NOT NULL, j.state, j.result
+                 FROM input i
+                 LEFT JOIN taken t ON t.tenant_id = i.tenant_id AND t.job_id = i.job_id
+                 LEFT JOIN jambo_jobs j ON j.tenant_id = i.tenant_id AND j.job_id = i.job_id",
+                &[
+                    &tenants,
+                    &jobs,
+                    &self.owner,
+                    &self.lease_secs,
+                    &self.window_secs,
+                ],
+            )
+            .await
+            .map_err(db)?;
+        let mut answers: HashMap<(String, String), Claim> = HashMap::new();
+        for row in rows {
+            let claim = if row.get::<_, bool>(2) {
+                Claim::Run
+            } else {
+                // the row as it was before this statement: a result within the window, or a
+                // claim of another replica (or a row that appeared meanwhile: ask again later)
+                match (
+                    row.get::<_, Option<String>>(3),
+                    row.get::<_, Option<Vec<u8>>>(4),
+                ) {
+                    (Some(state), Some(bytes)) if state == "done" => Claim::Done(bytes),
+                    _ => Claim::Busy,
+                }
+            };
+            answers.insert((row.get(0), row.get(1)), claim);
+        }
+        Ok(keys
+            .iter()
+            .map(|key| answers.remove(key).unwrap_or(Claim::Busy))
+            .collect())
+    }
+
+    /// One statement for many results, and the tenants' job counts of the day with them. A
+    /// key twice in one batch: the last copy is stored.
+    async fn put(&self, puts: Vec<Put>) -> Result<Vec<()>, StoreError> {
+        let n = puts.len();
+        let mut last: HashMap<(&str, &str), &Put> = HashMap::new();
+        for put in &puts {
+            last.insert((put.tenant_id.as_str(), put.job_id.as_str()), put);
+        }
+        let mut rows: Vec<&Put> = last.into_values().collect();
+        rows.sort_by(|a, b| (&a.tenant_id, &a.job_id).cmp(&(&b.tenant_id, &b.job_id)));
+        let tenants: Vec<&str> = rows.iter().map(|p| p.tenant_id.as_str()).collect();
+        let jobs: Vec<&str> = rows.iter().map(|p| p.job_id.as_str()).collect();
+        let events: Vec<&[u8]> = rows.iter().map(|p| p.event.as_slice()).collect();
+        let subjects: Vec<String> = rows
+            .iter()
+            .map(|p| serde_json::to_string(&p.subjects).unwrap_or_else(|_| "[]".into()))
+            .collect();
+        let client = self.pool.get().await.map_err(db)?;
+        client
+            .execute(
+                "WITH input AS (
+                     SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[])
+                       AS i(tenant_id, job_id, result, subjects)
+                     ORDER BY tenant_id, job_id),
+                 stored AS (
+                     INSERT INTO jambo_jobs (tenant_id, job_id, state, result, subjects, owner)
+                     SELECT tenant_id, job_id, 'done', result,
+                            ARRAY(SELECT jsonb_array_elements_text(subjects::jsonb)), $5
+                     FROM input
+                     ON CONFLICT (tenant_id, job_id) DO UPDATE
+                       SET state = 'done', result = excluded.result,
+                           subjects = excluded.subjects, owner = excluded.owner,
+                           lease_until = NULL, stored_at = now()
+                     RETURNING tenant_id)
+                 INSERT INTO jambo_usage (tenant_id, day, provider, jobs)
+                 SELECT tenant_id, (now() AT TIME ZONE 'utc')::date, '', count(*)
+                 FROM stored GROUP BY tenant_id ORDER BY tenant_id
+                 ON CONFLICT (tenant_id, day, provider) DO UPDATE
+                   SET jobs = jambo_usage.jobs + excluded.jobs",
+                &[&tenants, &jobs, &events, &subjects, &self.owner],
+            )
+            .await
+            .map_err(db)?;
+        Ok(vec![(); n])
     }
 }
 
@@ -387,52 +574,11 @@ impl JobStore for PgJobStore {
         Ok(row.and_then(|r| r.get::<_, Option<Vec<u8>>>(0)))
     }
 
-    /// One statement: insert a `running` row, or take over a `running` row whose lease ran
-    /// out, or a `done` row older than the window; else the row is another replica's (busy) or
-    /// a result to answer with.
+    /// Batched with the other jobs' claims (see `Batching::claim`).
     async fn claim(&self, tenant_id: &str, job_id: &str) -> Result<Claim, StoreError> {
-        let client = self.state.client().await?;
-        let taken = client
-            .query_opt(
-                "INSERT INTO jambo_jobs (tenant_id, job_id, state, owner, lease_until)
-                 VALUES ($1, $2, 'running', $3, now() + make_interval(secs => $4))
-                 ON CONFLICT (tenant_id, job_id) DO UPDATE
-                   SET state = 'running', owner = $3, result = NULL, subjects = '{}',
-                       lease_until = now() + make_interval(secs => $4), stored_at = now()
-                   WHERE (jambo_jobs.state = 'running' AND jambo_jobs.lease_until < now())
-                      OR (jambo_jobs.state = 'done'
-                          AND jambo_jobs.stored_at <= now() - make_interval(secs => $5))
-                 RETURNING owner",
-                &[
-                    &tenant_id,
-                    &job_id,
-                    &self.state.owner,
-                    &lease_secs(self.state.claim_lease),
-                    &self.window.as_secs_f64(),
-                ],
-            )
+        self.claims
+            .call((tenant_id.to_owned(), job_id.to_owned()))
             .await
-            .map_err(db)?;
-        if taken.is_some() {
-            return Ok(Claim::Run);
-        }
-        let row = client
-            .query_opt(
-                "SELECT state, result FROM jambo_jobs WHERE tenant_id = $1 AND job_id = $2",
-                &[&tenant_id, &job_id],
-            )
-            .await
-            .map_err(db)?;
-        Ok(match row {
-            Some(row) if row.get::<_, String>(0) == "done" => {
-                match row.get::<_, Option<Vec<u8>>>(1) {
-                    Some(bytes) => Claim::Done(bytes),
-                    None => Claim::Busy,
-                }
-            }
-            // running elsewhere, or gone between the two statements (erased): ask again later
-            Some(_) | None => Claim::Busy,
-        })
     }
 
     fn renew_every(&self) -> Option<Duration> {
@@ -477,27 +623,15 @@ impl JobStore for PgJobStore {
         event: Vec<u8>,
         subjects: Vec<SubjectKey>,
     ) -> Result<(), StoreError> {
-        let subjects: Vec<String> = subjects.iter().map(ToString::to_string).collect();
-        let client = self.state.client().await?;
-        // the result and the tenant's job count of the day in one statement
-        client
-            .execute(
-                "WITH stored AS (
-                     INSERT INTO jambo_jobs (tenant_id, job_id, state, result, subjects)
-                     VALUES ($1, $2, 'done', $3, $4)
-                     ON CONFLICT (tenant_id, job_id) DO UPDATE
-                       SET state = 'done', result = $3, subjects = $4, owner = NULL,
-                           lease_until = NULL, stored_at = now()
-                     RETURNING 1)
-                 INSERT INTO jambo_usage (tenant_id, day, provider, jobs)
-                 SELECT $1, (now() AT TIME ZONE 'utc')::date, '', count(*) FROM stored
-                 ON CONFLICT (tenant_id, day, provider) DO UPDATE
-                   SET jobs = jambo_usage.jobs + excluded.jobs",
-                &[&tenant_id, &job_id, &event, &subjects],
-            )
+        // batched with the other jobs' results (see `Batching::put`)
+        self.puts
+            .call(Put {
+                tenant_id: tenant_id.to_owned(),
+                job_id: job_id.to_owned(),
+                event,
+                subjects: subjects.iter().map(ToString::to_string).collect(),
+            })
             .await
-            .map_err(db)?;
-        Ok(())
     }
 
     async fn erase(

@@ -173,7 +173,8 @@ async fn a_job_is_claimed_once_across_replicas() {
     b.release("t", "failing").await.unwrap();
     assert_eq!(a.claim("t", "failing").await.unwrap(), Claim::Run);
 
-    // many replicas racing for many jobs: each job has exactly one winner
+    // many replicas racing for many jobs, each job twice on each replica (so twice in one of
+    // its batched statements): each job has exactly one winner
     let stores: Vec<Arc<PgJobStore>> = {
         let mut v = Vec::new();
         for _ in 0..3 {
@@ -186,7 +187,7 @@ async fn a_job_is_claimed_once_across_replicas() {
     };
     let mut tasks = Vec::new();
     for (i, store) in stores.iter().enumerate() {
-        for job in 0..40 {
+        for job in (0..40).chain(0..40) {
             let store = store.clone();
             tasks.push(tokio::spawn(async move {
                 (
@@ -208,6 +209,27 @@ async fn a_job_is_claimed_once_across_replicas() {
         }
     }
     assert_eq!(winners.len(), 40, "every job had a winner");
+    // results stored at once, some twice: one row each
+    let puts: Vec<_> = (0..40)
+        .chain(0..10)
+        .map(|job| {
+            let store = stores[0].clone();
+            tokio::spawn(async move {
+                store
+                    .put("u", &format!("race-{job}"), b"r".to_vec())
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    for put in puts {
+        put.await.unwrap();
+    }
+    assert_eq!(
+        stores[0].results("u").await.unwrap().len(),
+        40,
+        "one stored result per job"
+    );
 
     let short = PgJobStore::new(
         schema.connect(Duration::from_secs(1)).await,
@@ -448,3 +470,4 @@ async fn the_audit_log_of_every_replica_is_one_log() {
     // nothing went to the replicas' own day files
     assert!(!dirs[0].path().join("audit").exists());
 }
+

@@ -199,16 +199,37 @@ pub fn job_store(config: &Config) -> Result<Arc<dyn JobStore>, AppError> {
     Ok(Arc::new(store))
 }
 
-/// The settings of every configured tenant.
-pub fn all_tenants(config: &Config) -> Result<Vec<Arc<TenantSettings>>, AppError> {
-    let tenants =
-        TenantStore::open(&config.tenants_dir).map_err(|e| AppError::Storage(e.to_string()))?;
-    Ok(tenants
-        .list()
-        .map_err(|e| AppError::Storage(e.to_string()))?
-        .iter()
-        .filter_map(|id| tenants.get(id).ok().flatten())
-        .collect())
+/// The tenant settings store the config names: the fleet's, in PostgreSQL, with `[state]
+/// backend = "postgres"`; else the tenants dir.
+pub async fn tenant_store(config: &Config) -> Result<TenantStore, AppError> {
+    match shared_state(config).await? {
+        Some(state) => Ok(TenantStore::shared(state)),
+        None => {
+            TenantStore::open(&config.tenants_dir).map_err(|e| AppError::Storage(e.to_string()))
+        }
+    }
+}
+
+/// The settings of every configured tenant (the fleet's with the shared state).
+pub async fn all_tenants(config: &Config) -> Result<Vec<Arc<TenantSettings>>, AppError> {
+    let tenants = tenant_store(config).await?;
+    let storage = |e: crate::state::tenants::TenantError| AppError::Storage(e.to_string());
+    let mut all = Vec::new();
+    for id in tenants.ids().await.map_err(storage)? {
+        if let Some(settings) = tenants.lookup(&id).await.map_err(storage)? {
+            all.push(settings);
+        }
+    }
+    Ok(all)
+}
+
+/// The job store the config names: the fleet's results in PostgreSQL with the shared state,
+/// else the data dir's.
+pub async fn results_store(config: &Config) -> Result<Arc<dyn JobStore>, AppError> {
+    match shared_state(config).await? {
+        Some(state) => Ok(Arc::new(PgJobStore::new(state, idempotency_window(config)))),
+        None => job_store(config),
+    }
 }
 
 /// The knowledge chunks of every store this data dir holds, for the training export.

@@ -5,8 +5,9 @@ use crate::config::Config;
 use crate::privacy::redact::{RedactTier, Redactor};
 
 pub async fn run(config: &Config, out: &str) -> Result<(), CliError> {
-    let settings = crate::app::all_tenants(config)?;
-    let jobs = crate::app::job_store(config)?;
+    // the fleet's tenants and results when the config names the shared state
+    let settings = crate::app::all_tenants(config).await?;
+    let jobs = crate::app::results_store(config).await?;
     let privacy = crate::app::Privacy::build(config);
     let knowledge = crate::app::knowledge(config, &privacy)?;
     let chunks = crate::app::chunk_source(&knowledge).await?;

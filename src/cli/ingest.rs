@@ -14,17 +14,20 @@ use crate::config::Config;
 use crate::contract::event::Event;
 use crate::contract::tenant::{TenantSettings, validate_tenant_id};
 use crate::knowledge::index::SourceSpec;
-use crate::state::tenants::TenantStore;
 
-/// The tenant's settings, or defaults (local AI only) for a tenant without a settings file.
-pub(super) fn tenant_or_default(
+/// The tenant's settings (the fleet's, with the shared state), or defaults (local AI only) for
+/// a tenant not configured.
+pub(super) async fn tenant_or_default(
     config: &Config,
     tenant_id: &str,
 ) -> Result<Arc<TenantSettings>, CliError> {
     validate_tenant_id(tenant_id).map_err(|msg| CliError::Usage(format!("--tenant: {msg}")))?;
-    TenantStore::open(&config.tenants_dir)
-        .and_then(|store| store.get_or_default(tenant_id))
-        .map_err(CliError::failed)
+    let tenants = crate::app::tenant_store(config).await?;
+    Ok(tenants
+        .lookup(tenant_id)
+        .await
+        .map_err(CliError::failed)?
+        .unwrap_or_else(|| Arc::new(TenantSettings::defaults(tenant_id))))
 }
 
 /// A source id from the source itself: the host of a URL, the file or folder name of a path.
@@ -44,7 +47,7 @@ fn default_source_id(source: &str) -> String {
 
 /// `ingest`: indexes the source; prints a summary, or the `source.indexed` event with `--json`.
 pub async fn run(config: &Config, request: IngestArgs, json_out: bool) -> Result<(), CliError> {
-    let tenant = tenant_or_default(config, &request.tenant)?;
+    let tenant = tenant_or_default(config, &request.tenant).await?;
     let is_url = request.source.starts_with("http://") || request.source.starts_with("https://");
     let spec = SourceSpec {
         id: request

@@ -18,7 +18,7 @@ pub async fn run(config: &Config, args: &SearchArgs, json_out: bool) -> Result<(
     if query.trim().is_empty() {
         return Err(CliError::Usage("the query is empty".into()));
     }
-    let tenant = tenant_or_default(config, &args.tenant)?;
+    let tenant = tenant_or_default(config, &args.tenant).await?;
     let privacy = crate::app::Privacy::build(config);
     let knowledge = crate::app::knowledge(config, &privacy)?;
     let job_id = format!("search-{}", std::process::id());

@@ -471,3 +471,38 @@ async fn the_audit_log_of_every_replica_is_one_log() {
     assert!(!dirs[0].path().join("audit").exists());
 }
 
+/// The one-shot commands (`ingest`, `search`, `export-training`) read the fleet's tenants and
+/// results when the config names the shared state, not the local tenants dir and job store.
+#[tokio::test]
+async fn one_shot_commands_read_the_fleets_tenants_and_results() {
+    let schema = Schema::new("oneshot");
+    let state = schema.connect(Duration::from_secs(60)).await;
+    state
+        .put_tenant(&TenantSettings::defaults("fleet-only"))
+        .await
+        .unwrap();
+    let store = PgJobStore::new(state, Duration::from_secs(3600));
+    store.put("fleet-only", "j1", b"r".to_vec()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = crate::support::local_config(dir.path());
+    config.state = jambo_worker::config::StateConfig::Postgres {
+        url: postgres_url(),
+        password: None,
+        schema: schema.name.clone(),
+        pool_size: 2,
+        claim_lease: Duration::from_secs(60),
+    };
+    let tenants = jambo_worker::app::all_tenants(&config).await.unwrap();
+    assert_eq!(
+        tenants
+            .iter()
+            .map(|t| t.tenant_id.as_str())
+            .collect::<Vec<_>>(),
+        ["fleet-only"]
+    );
+    let results = jambo_worker::app::results_store(&config).await.unwrap();
+    assert_eq!(
+        results.results("fleet-only").await.unwrap(),
+        vec![b"r".to_vec()]
+    );
+}

@@ -4,6 +4,8 @@
 //! - `queue_conformance`: the contract every `Queue` implementation must meet, run on each
 //! - `amqp`: the worker against the real RabbitMQ (round trip, bad input, retries, kill -9,
 //!   reconnect, SIGTERM)
+//! - `cluster`: three replicas through 5,000 mixed jobs, a kill -9, the broker closing every
+//!   connection and restarting, a tenant change and erasures
 //! - `fleet`: replicas of the binary on shared PostgreSQL state and RabbitMQ, through a kill -9
 //! - `stdio`: the embedded queue through the binary (JSONL in and out)
 //! - `cli`: exit codes and messages of the command line
@@ -20,6 +22,7 @@
 mod amqp;
 mod architecture;
 mod cli;
+mod cluster;
 mod fleet;
 pub(crate) mod knowledge;
 mod privacy;

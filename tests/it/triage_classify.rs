@@ -153,6 +153,17 @@ async fn a_trained_model_survives_serialisation() {
     );
 }
 
+/// Replicas do not share trained models: each trains its own from the tenant's settings, so the
+/// same settings must give the same model, every weight the same (the training has no
+/// randomness; compared as JSON values, as the vocabulary is a map whose order varies).
+#[tokio::test]
+async fn every_replica_trains_the_same_model_from_the_same_settings() {
+    let first = serde_json::to_value(trained().await).unwrap();
+    for _ in 0..3 {
+        assert_eq!(serde_json::to_value(trained().await).unwrap(), first);
+    }
+}
+
 #[tokio::test]
 async fn classification_never_panics_on_odd_input() {
     let model = trained().await;

@@ -132,8 +132,22 @@ enum Contender {
 struct Schema(String);
 
 impl Schema {
-    fn new() -> Schema {
-        Schema(format!("bench_{:08x}", rand::random::<u32>()))
+    /// A new schema, migrated, holding `tenant`'s settings (the replicas read them there).
+    async fn with_tenant(tenant: &TenantSettings) -> Schema {
+        let schema = Schema(format!("bench_{:08x}", rand::random::<u32>()));
+        PgState::connect(&PgSettings {
+            url: postgres_url(),
+            password: None,
+            schema: schema.0.clone(),
+            pool_size: 2,
+            claim_lease: Duration::from_secs(300),
+        })
+        .await
+        .expect("PostgreSQL (BENCH_POSTGRES_URL)")
+        .put_tenant(tenant)
+        .await
+        .expect("tenant in PostgreSQL");
+        schema
     }
 
     async fn drop_it(&self) {
@@ -373,7 +387,7 @@ async fn run(url: &str, jobs: usize, contender: Contender) -> Duration {
     std::fs::create_dir_all(data.path().join("tenants")).expect("tenants");
     let settings = "tenant_id = \"bench\"\n";
     std::fs::write(data.path().join("tenants/bench.toml"), settings).expect("tenant");
-    let schema = Schema::new();
+    let mut schema = None;
     let queue = bus.names.lane_queue(lane_of(Family::Test));
     let pika = |python: &str, script: &str, prefetch: u16| {
         Command::new(python)
@@ -392,13 +406,9 @@ async fn run(url: &str, jobs: usize, contender: Contender) -> Duration {
     let (child, jambo) = match &contender {
         Contender::Jambo => (start_jambo(url, &bus.prefix, data.path(), None), true),
         Contender::JamboPostgres => {
-            let state = pg_state(&schema.0).await;
             let tenant: TenantSettings = toml::from_str(settings).expect("tenant");
-            state
-                .put_tenant(&tenant)
-                .await
-                .expect("tenant in PostgreSQL");
-            let child = start_jambo(url, &bus.prefix, data.path(), Some(&schema.0));
+            let pg = schema.insert(Schema::with_tenant(&tenant).await);
+            let child = start_jambo(url, &bus.prefix, data.path(), Some(&pg.0));
             (child, true)
         }
         Contender::Pika(python) => (pika(python, "bench_pika.py", PREFETCH), false),
@@ -412,20 +422,10 @@ async fn run(url: &str, jobs: usize, contender: Contender) -> Duration {
         let _ = child.wait();
     }
     bus.cleanup().await;
-    schema.drop_it().await;
+    if let Some(schema) = schema {
+        schema.drop_it().await;
+    }
     elapsed
-}
-
-async fn pg_state(schema: &str) -> PgState {
-    PgState::connect(&PgSettings {
-        url: postgres_url(),
-        password: None,
-        schema: schema.to_owned(),
-        pool_size: 2,
-        claim_lease: Duration::from_secs(300),
-    })
-    .await
-    .expect("PostgreSQL (BENCH_POSTGRES_URL)")
 }
 
 /// `leads` leads of the fixture tenant through `replicas` replicas on one PostgreSQL schema:
@@ -444,12 +444,7 @@ async fn run_leads(url: &str, leads: usize, replicas: usize) -> Duration {
             })
             .collect();
     let bus = Bus::open(url).await;
-    let schema = Schema::new();
-    pg_state(&schema.0)
-        .await
-        .put_tenant(&tenant)
-        .await
-        .expect("tenant in PostgreSQL");
+    let schema = Schema::with_tenant(&tenant).await;
     let dirs: Vec<_> = (0..replicas)
         .map(|_| tempfile::tempdir().expect("data dir"))
         .collect();

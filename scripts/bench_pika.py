@@ -10,6 +10,20 @@ import sys
 import pika
 
 
+def result_event(body):
+    """The result event of a no-op job, as bytes (the work both pika workers do per job)."""
+    job = json.loads(body)
+    event = {
+        "v": 1,
+        "job_id": job["id"],
+        "type": "test.done",
+        "tenant_id": job["tenant_id"],
+        "result": {"attempt": 1},
+        "privacy": {"redactions": {}, "external_ai": False, "provider": None, "training_opt_in": False},
+    }
+    return json.dumps(event).encode()
+
+
 def main():
     url, queue, events, count, prefetch = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
     connection = pika.BlockingConnection(pika.URLParameters(url))
@@ -20,16 +34,7 @@ def main():
     properties = pika.BasicProperties(content_type="application/json", delivery_mode=2)
     done = 0
     for method, _props, body in consume.consume(queue, auto_ack=False):
-        job = json.loads(body)
-        event = {
-            "v": 1,
-            "job_id": job["id"],
-            "type": "test.done",
-            "tenant_id": job["tenant_id"],
-            "result": {"attempt": 1},
-            "privacy": {"redactions": {}, "external_ai": False, "provider": None, "training_opt_in": False},
-        }
-        publish.basic_publish(events, "test.done", json.dumps(event).encode(), properties)
+        publish.basic_publish(events, "test.done", result_event(body), properties)
         consume.basic_ack(method.delivery_tag)
         done += 1
         if done == count:

@@ -7,10 +7,11 @@ as jambo-worker has them).
 Usage: bench_pika_async.py AMQP_URL QUEUE EVENTS_EXCHANGE COUNT PREFETCH
 """
 import collections
-import json
 import sys
 
 import pika
+
+from bench_pika import result_event
 
 
 def main():
@@ -21,16 +22,7 @@ def main():
     state = {"channel": None, "published": 0, "done": 0}
 
     def on_message(channel, method, _props, body):
-        job = json.loads(body)
-        event = {
-            "v": 1,
-            "job_id": job["id"],
-            "type": "test.done",
-            "tenant_id": job["tenant_id"],
-            "result": {"attempt": 1},
-            "privacy": {"redactions": {}, "external_ai": False, "provider": None, "training_opt_in": False},
-        }
-        channel.basic_publish(events, "test.done", json.dumps(event).encode(), properties)
+        channel.basic_publish(events, "test.done", result_event(body), properties)
         state["published"] += 1
         pending.append((state["published"], method.delivery_tag))
 

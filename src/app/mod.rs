@@ -122,23 +122,12 @@ pub async fn pipeline(config: &Config) -> Result<Arc<Pipeline>, AppError> {
         AppError::Storage(format!("data dir {}: {err}", config.data_dir.display()))
     })?;
     let privacy = Privacy::build(config);
-    let (tenants, jobs) = match shared_state(config).await? {
-        Some(state) => (
-            {
-                privacy.gate.share_usage(state.clone());
-                privacy.audit.share(state.clone());
-                Arc::new(TenantStore::shared(state.clone()))
-            },
-            Arc::new(PgJobStore::new(state, idempotency_window(config))) as Arc<dyn JobStore>,
-        ),
-        None => (
-            Arc::new(
-                TenantStore::open(&config.tenants_dir)
-                    .map_err(|e| AppError::Storage(e.to_string()))?,
-            ),
-            job_store(config)?,
-        ),
-    };
+    let stores = stores(config).await?;
+    if let Some(state) = &stores.shared {
+        privacy.gate.share_usage(state.clone());
+        privacy.audit.share(state.clone());
+    }
+    let (tenants, jobs) = (stores.tenants, stores.jobs);
     let knowledge = knowledge(config, &privacy)?;
     let handlers = Handlers::new(HandlerParts {
         tenants: tenants.clone(),
@@ -199,20 +188,46 @@ pub fn job_store(config: &Config) -> Result<Arc<dyn JobStore>, AppError> {
     Ok(Arc::new(store))
 }
 
-/// The tenant settings store the config names: the fleet's, in PostgreSQL, with `[state]
-/// backend = "postgres"`; else the tenants dir.
+/// The tenant settings and the job store the config names: the fleet's, in PostgreSQL, with
+/// `[state] backend = "postgres"` (one pool for both); else the tenants dir and the data dir's
+/// job store.
+pub struct Stores {
+    pub tenants: Arc<TenantStore>,
+    pub jobs: Arc<dyn JobStore>,
+    /// The shared state, when the config names it.
+    pub shared: Option<PgState>,
+}
+
+pub async fn stores(config: &Config) -> Result<Stores, AppError> {
+    Ok(match shared_state(config).await? {
+        Some(state) => Stores {
+            tenants: Arc::new(TenantStore::shared(state.clone())),
+            jobs: Arc::new(PgJobStore::new(state.clone(), idempotency_window(config))),
+            shared: Some(state),
+        },
+        None => Stores {
+            tenants: Arc::new(open_tenants_dir(config)?),
+            jobs: job_store(config)?,
+            shared: None,
+        },
+    })
+}
+
+fn open_tenants_dir(config: &Config) -> Result<TenantStore, AppError> {
+    TenantStore::open(&config.tenants_dir).map_err(|e| AppError::Storage(e.to_string()))
+}
+
+/// The tenant settings store alone (no job store opened: a command that needs only settings
+/// runs beside a worker on the same data dir).
 pub async fn tenant_store(config: &Config) -> Result<TenantStore, AppError> {
     match shared_state(config).await? {
         Some(state) => Ok(TenantStore::shared(state)),
-        None => {
-            TenantStore::open(&config.tenants_dir).map_err(|e| AppError::Storage(e.to_string()))
-        }
+        None => open_tenants_dir(config),
     }
 }
 
-/// The settings of every configured tenant (the fleet's with the shared state).
-pub async fn all_tenants(config: &Config) -> Result<Vec<Arc<TenantSettings>>, AppError> {
-    let tenants = tenant_store(config).await?;
+/// The settings of every tenant in `tenants`.
+pub async fn all_tenants(tenants: &TenantStore) -> Result<Vec<Arc<TenantSettings>>, AppError> {
     let storage = |e: crate::state::tenants::TenantError| AppError::Storage(e.to_string());
     let mut all = Vec::new();
     for id in tenants.ids().await.map_err(storage)? {
@@ -221,15 +236,6 @@ pub async fn all_tenants(config: &Config) -> Result<Vec<Arc<TenantSettings>>, Ap
         }
     }
     Ok(all)
-}
-
-/// The job store the config names: the fleet's results in PostgreSQL with the shared state,
-/// else the data dir's.
-pub async fn results_store(config: &Config) -> Result<Arc<dyn JobStore>, AppError> {
-    match shared_state(config).await? {
-        Some(state) => Ok(Arc::new(PgJobStore::new(state, idempotency_window(config)))),
-        None => job_store(config),
-    }
 }
 
 /// The knowledge chunks of every store this data dir holds, for the training export.

@@ -6,8 +6,9 @@ use crate::privacy::redact::{RedactTier, Redactor};
 
 pub async fn run(config: &Config, out: &str) -> Result<(), CliError> {
     // the fleet's tenants and results when the config names the shared state
-    let settings = crate::app::all_tenants(config).await?;
-    let jobs = crate::app::results_store(config).await?;
+    let stores = crate::app::stores(config).await?;
+    let settings = crate::app::all_tenants(&stores.tenants).await?;
+    let jobs = stores.jobs;
     let privacy = crate::app::Privacy::build(config);
     let knowledge = crate::app::knowledge(config, &privacy)?;
     let chunks = crate::app::chunk_source(&knowledge).await?;

@@ -22,12 +22,11 @@ pub(super) async fn tenant_or_default(
     tenant_id: &str,
 ) -> Result<Arc<TenantSettings>, CliError> {
     validate_tenant_id(tenant_id).map_err(|msg| CliError::Usage(format!("--tenant: {msg}")))?;
-    let tenants = crate::app::tenant_store(config).await?;
-    Ok(tenants
-        .lookup(tenant_id)
+    crate::app::tenant_store(config)
+        .await?
+        .lookup_or_default(tenant_id)
         .await
-        .map_err(CliError::failed)?
-        .unwrap_or_else(|| Arc::new(TenantSettings::defaults(tenant_id))))
+        .map_err(CliError::failed)
 }
 
 /// A source id from the source itself: the host of a URL, the file or folder name of a path.

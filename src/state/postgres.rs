@@ -115,7 +115,8 @@ impl PgState {
             .max_size(settings.pool_size.max(1))
             .build()
             .map_err(db)?;
-        // a third of the pool for each kind of batched statement
+        // a quarter of the pool for each of the three kinds of batched statement, the rest for
+        // the others
         let lanes = (settings.pool_size / 4).max(1);
         let versions = {
             let pool = pool.clone();

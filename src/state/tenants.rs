@@ -161,11 +161,15 @@ impl TenantStore {
         Ok(ids)
     }
 
-    /// The tenant's settings, or the defaults (local AI only) for a tenant without a settings
-    /// file: what the operator's one-shot commands use.
-    pub fn get_or_default(&self, tenant_id: &str) -> Result<Arc<TenantSettings>, TenantError> {
+    /// The tenant's settings, or the defaults (local AI only) for a tenant not configured: what
+    /// the operator's one-shot commands use.
+    pub async fn lookup_or_default(
+        &self,
+        tenant_id: &str,
+    ) -> Result<Arc<TenantSettings>, TenantError> {
         Ok(self
-            .get(tenant_id)?
+            .lookup(tenant_id)
+            .await?
             .unwrap_or_else(|| Arc::new(TenantSettings::defaults(tenant_id))))
     }
 

@@ -492,7 +492,10 @@ async fn one_shot_commands_read_the_fleets_tenants_and_results() {
         pool_size: 2,
         claim_lease: Duration::from_secs(60),
     };
-    let tenants = jambo_worker::app::all_tenants(&config).await.unwrap();
+    let stores = jambo_worker::app::stores(&config).await.unwrap();
+    let tenants = jambo_worker::app::all_tenants(&stores.tenants)
+        .await
+        .unwrap();
     assert_eq!(
         tenants
             .iter()
@@ -500,9 +503,8 @@ async fn one_shot_commands_read_the_fleets_tenants_and_results() {
             .collect::<Vec<_>>(),
         ["fleet-only"]
     );
-    let results = jambo_worker::app::results_store(&config).await.unwrap();
     assert_eq!(
-        results.results("fleet-only").await.unwrap(),
+        stores.jobs.results("fleet-only").await.unwrap(),
         vec![b"r".to_vec()]
     );
 }

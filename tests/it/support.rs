@@ -243,26 +243,31 @@ impl Broker {
         }
     }
 
+    /// The queues jobs wait in (family, retry and catch-all queues), and their dead-letter queues.
+    pub fn job_queues(&self) -> (Vec<String>, Vec<String>) {
+        let mut work = vec![self.names.unrouted_queue()];
+        let mut dead = vec![Names::dead_queue(&self.names.unrouted_queue())];
+        for family in Family::ALL {
+            let lane = lane_of(family);
+            work.push(self.names.lane_queue(lane));
+            for level in 1..MAX_ATTEMPTS {
+                work.push(self.names.retry_queue(lane, level));
+            }
+            dead.push(Names::dead_queue(&self.names.lane_queue(lane)));
+        }
+        (work, dead)
+    }
+
     /// Deletes every exchange and queue of this prefix.
     pub async fn cleanup(self) {
         let channel = match self.connection.create_channel().await {
             Ok(channel) => channel,
             Err(_) => return,
         };
-        let mut queues = vec![
-            self.names.unrouted_queue(),
-            format!("{}test.events", self.prefix),
-            format!("{}test.replies", self.prefix),
-        ];
-        for family in Family::ALL {
-            let queue = self.names.lane_queue(lane_of(family));
-            queues.push(Names::dead_queue(&queue));
-            for level in 1..MAX_ATTEMPTS {
-                queues.push(self.names.retry_queue(lane_of(family), level));
-            }
-            queues.push(queue);
-        }
-        queues.push(Names::dead_queue(&self.names.unrouted_queue()));
+        let (mut queues, dead) = self.job_queues();
+        queues.extend(dead);
+        queues.push(format!("{}test.events", self.prefix));
+        queues.push(format!("{}test.replies", self.prefix));
         for queue in queues {
             let _ = channel
                 .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
